@@ -1,0 +1,3 @@
+from vlagent.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""``vlagent doctor`` — what works here: Python, torch/CUDA, OCR, the index, the display."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sqlite3
+import time
+
+
+def register(sub) -> None:
+    p = sub.add_parser("doctor", help="check the installation: torch/CUDA, OCR engine, index, display")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quick", action="store_true", help="skip the checks that load torch or OCR models")
+    p.set_defaults(func=run)
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def check_torch() -> dict:
+    try:
+        import torch
+    except Exception as e:  # noqa: BLE001 - report anything
+        return {"ok": False, "error": f"{e.__class__.__name__}: {e}"}
+    info = {"ok": True, "version": torch.__version__, "cuda_available": torch.cuda.is_available(),
+            "threads": torch.get_num_threads()}
+    if info["cuda_available"]:
+        info["devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        info["bf16"] = torch.cuda.is_bf16_supported()
+    try:
+        import torchvision  # noqa: F401
+
+        info["torchvision"] = torchvision.__version__
+    except Exception as e:  # noqa: BLE001
+        info["ok"] = False
+        info["error"] = f"torchvision cannot be imported ({e}); the Qwen-VL processor needs it"
+    return info
+
+
+def check_ocr() -> dict:
+    try:
+        from PIL import Image, ImageDraw
+
+        from vlagent.ocr.rapid import RapidOcrEngine
+
+        img = Image.new("RGB", (360, 80), "white")
+        ImageDraw.Draw(img).text((10, 20), "doctor check 42", fill="black", font_size=32)
+        eng = RapidOcrEngine()
+        t0 = time.perf_counter()
+        res = eng.recognize(img)
+        return {"ok": "42" in res.text, "engine": eng.name, "model": eng.model, "read": res.text,
+                "ms": round((time.perf_counter() - t0) * 1000)}
+    except Exception as e:  # noqa: BLE001
+        return {"ok": False, "error": f"{e.__class__.__name__}: {e}"}
+
+
+def check_index(ctx) -> dict:
+    info = {"path": str(ctx.home.db_path), "exists": ctx.home.db_path.exists(), "sqlite": sqlite3.sqlite_version}
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+        info["fts5"] = True
+    except sqlite3.OperationalError:
+        info["fts5"] = False
+    info["ok"] = info["fts5"]
+    if info["exists"]:
+        from vlagent.index.migrations import schema_version
+
+        info["schema_version"] = schema_version(ctx.index.db)
+        info["integrity"] = ctx.index.conn.execute("PRAGMA quick_check").fetchone()[0]
+        info["ok"] = info["ok"] and info["integrity"] == "ok"
+    return info
+
+
+def check_display() -> dict:
+    session = os.environ.get("XDG_SESSION_TYPE") or ("wayland" if os.environ.get("WAYLAND_DISPLAY") else
+                                                     "x11" if os.environ.get("DISPLAY") else None)
+    return {"ok": True, "DISPLAY": os.environ.get("DISPLAY"), "WAYLAND_DISPLAY": os.environ.get("WAYLAND_DISPLAY"),
+            "session": session or "none (headless: CLI, watch and serve work; GUI and capture need a display)"}
+
+
+def run(ctx, args) -> int:
+    from vlagent import __version__
+    from vlagent.cli.output import print_json
+
+    report = {
+        "vlagent": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "home": str(ctx.home.root),
+        "packages": {d: _version(d) for d in ("torch", "torchvision", "transformers", "accelerate", "qwen-vl-utils",
+                                              "rapidocr", "onnxruntime", "PySide6-Essentials", "sqlite-utils",
+                                              "watchdog", "mss", "pynput", "huggingface_hub", "modelscope")},
+        "index": check_index(ctx),
+        "display": check_display(),
+    }
+    if not args.quick:
+        report["torch"] = check_torch()
+        report["ocr"] = check_ocr()
+    if args.json:
+        print_json(report)
+    else:
+        print(f"vlagent {__version__} on Python {report['python']} ({report['platform']})")
+        print(f"home: {report['home']}")
+        for name in ("index", "torch", "ocr", "display"):
+            if name not in report:
+                continue
+            r = report[name]
+            mark = "ok " if r.get("ok") else "ERR"
+            details = ", ".join(f"{k}={v}" for k, v in r.items() if k != "ok")
+            print(f"[{mark}] {name}: {details}")
+        missing = [k for k, v in report["packages"].items() if v is None and k != "modelscope"]
+        if missing:
+            print("missing packages: " + ", ".join(missing))
+    bad = [k for k in ("index", "torch", "ocr") if k in report and not report[k].get("ok")]
+    return 1 if bad else 0

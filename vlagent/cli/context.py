@@ -1,0 +1,47 @@
+"""What every command gets: the data home, the settings (with CLI overrides), the index."""
+
+from __future__ import annotations
+
+import sys
+
+from vlagent.home import Home
+
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        self.home = Home.resolve(getattr(args, "home", None))
+        self._settings = None
+        self._index = None
+        self.json = bool(getattr(args, "json", False))
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from vlagent.settings import Settings
+            from vlagent.settings.cli_flags import apply_setting_flags
+
+            self._settings = Settings.load(self.home.config_path)
+            for problem in self._settings.problems:
+                print(f"vlagent: warning: {problem}", file=sys.stderr)
+            apply_setting_flags(self._settings, self.args)
+        return self._settings
+
+    @property
+    def index(self):
+        if self._index is None:
+            from vlagent.index.store import Index
+
+            self._index = Index.open(self.home)
+        return self._index
+
+    def index_if_exists(self):
+        """The index, or None when nothing was ever indexed (read-only commands don't create it)."""
+        if self._index is None and not self.home.db_path.exists():
+            return None
+        return self.index
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None

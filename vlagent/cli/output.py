@@ -1,0 +1,105 @@
+"""Terminal output: JSON, a progress bar with rate and ETA, human-readable sizes and times."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from datetime import datetime
+from typing import Any, TextIO
+
+
+def print_json(obj: Any, stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
+    json.dump(obj, stream, ensure_ascii=False, indent=2, default=str)
+    stream.write("\n")
+
+
+def human_bytes(n: float | None) -> str:
+    if n is None:
+        return "-"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1024 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def human_time(ts: float | None) -> str:
+    if not ts:
+        return "-"
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def human_duration(s: float) -> str:
+    if s < 60:
+        return f"{s:.0f}s"
+    if s < 3600:
+        return f"{int(s // 60)}m{int(s % 60):02d}s"
+    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+
+
+class Progress:
+    """A one-line progress bar on stderr (redrawn at most 10×/s); silent when not a TTY
+    unless ``force``, in which case it prints a plain line every few seconds."""
+
+    def __init__(self, label: str, total: int | None = None, *, stream: TextIO | None = None,
+                 enabled: bool = True):
+        self.label = label
+        self.total = total
+        self.done = 0
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.enabled = enabled
+        self.t0 = time.monotonic()
+        self._last_draw = 0.0
+        self.note = ""
+
+    def advance(self, n: int = 1, note: str = "") -> None:
+        self.done += n
+        if note:
+            self.note = note
+        self._draw()
+
+    def set_total(self, total: int) -> None:
+        self.total = total
+
+    def rate(self) -> float:
+        el = time.monotonic() - self.t0
+        return self.done / el if el > 0 else 0.0
+
+    def line(self) -> str:
+        rate = self.rate()
+        if self.total:
+            frac = min(self.done / self.total, 1.0)
+            width = 24
+            bar = "█" * int(frac * width) + "░" * (width - int(frac * width))
+            eta = (self.total - self.done) / rate if rate > 0 else 0
+            text = f"{self.label} {bar} {self.done}/{self.total} {rate:.1f}/s ETA {human_duration(eta)}"
+        else:
+            text = f"{self.label} {self.done} {rate:.1f}/s"
+        if self.note:
+            text += f"  {self.note}"
+        cols = shutil.get_terminal_size((100, 20)).columns
+        return text[: cols - 1]
+
+    def _draw(self, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if self.tty:
+            if final or now - self._last_draw >= 0.1:
+                self.stream.write("\r\x1b[2K" + self.line())
+                self.stream.flush()
+                self._last_draw = now
+        elif final or now - self._last_draw >= 5.0:
+            self.stream.write(self.line() + "\n")
+            self.stream.flush()
+            self._last_draw = now
+
+    def finish(self) -> None:
+        self._draw(final=True)
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,154 @@
+"""Generated sample images: text in English and Chinese, screenshot-like pages, photos
+without text. Used by ``vlagent demo``, the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+CJK_FONT_CANDIDATES = [
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+]
+
+EN_SENTENCES = [
+    "Quarterly revenue grew 12% to 4.2 million dollars",
+    "Error: connection refused while contacting the database server",
+    "Meeting notes: ship the release candidate on Friday",
+    "Invoice number 2024-0193 total due 42.50 EUR",
+    "The quick brown fox jumps over the lazy dog",
+    "Click Save to keep your changes before closing the window",
+    "Flight BA117 to New York departs from gate 23 at 18:45",
+    "Your package was delivered to the front door",
+    "Temperature sensor reading 21.5 C humidity 40%",
+    "Unit tests passed: 128, failed: 0, skipped: 3",
+]
+ZH_SENTENCES = [
+    "图片中有一只小狗站在雪地上",
+    "会议纪要：周五发布候选版本",
+    "数据库连接失败，请检查网络设置",
+    "本季度营业收入增长百分之十二",
+    "发票号码二零二四零一九三，应付金额四十二元",
+    "请点击保存按钮以保留您的更改",
+    "航班将于十八点四十五分从二十三号登机口起飞",
+    "您的包裹已送达前门",
+    "温度传感器读数为二十一点五度",
+    "单元测试全部通过，没有失败",
+]
+
+
+def find_cjk_font() -> str | None:
+    for p in CJK_FONT_CANDIDATES:
+        if Path(p).exists():
+            return p
+    try:  # fontconfig, where present
+        import subprocess
+
+        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=5).stdout
+        for line in out.splitlines():
+            path = line.split(":")[0].strip()
+            if path:
+                return path
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return None
+
+
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = find_cjk_font()
+    if path:
+        return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size=size)
+
+
+def text_image(lines: list[str] | str, *, size: tuple[int, int] | None = None, font_size: int = 32,
+               bg: str | tuple = "white", fg: str | tuple = "black", margin: int = 20) -> Image.Image:
+    if isinstance(lines, str):
+        lines = [lines]
+    f = font(font_size)
+    line_h = int(font_size * 1.5)
+    if size is None:
+        probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+        width = max(int(probe.textlength(line, font=f)) for line in lines) + 2 * margin
+        size = (max(width, 64), line_h * len(lines) + 2 * margin)
+    img = Image.new("RGB", size, bg)
+    d = ImageDraw.Draw(img)
+    for i, line in enumerate(lines):
+        d.text((margin, margin + i * line_h), line, fill=fg, font=f)
+    return img
+
+
+def screenshot_like(width: int = 1920, height: int = 1080, *, lang: str = "mixed", seed: int = 0,
+                    font_size: int = 18) -> tuple[Image.Image, list[str]]:
+    """A desktop-like page: title bar, sidebar, paragraphs of UI-sized text. Returns the
+    image and the text lines drawn on it (ground truth)."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (width, height), (246, 247, 249))
+    d = ImageDraw.Draw(img)
+    drawn: list[str] = []
+    d.rectangle([0, 0, width, 36], fill=(44, 62, 80))
+    title = rng.choice(["Project Report - Editor", "Mail - Inbox", "终端 - 服务器日志", "设置 - 网络"])
+    d.text((14, 8), title, fill="white", font=font(font_size))
+    drawn.append(title)
+    side_w = width // 6
+    d.rectangle([0, 36, side_w, height], fill=(232, 235, 239))
+    for i, item in enumerate(["Inbox", "Drafts", "已发送", "归档", "Settings"]):
+        d.text((16, 60 + i * 34), item, fill=(30, 30, 30), font=font(font_size))
+        drawn.append(item)
+    pool = {"en": EN_SENTENCES, "zh": ZH_SENTENCES, "mixed": EN_SENTENCES + ZH_SENTENCES}[lang]
+    y = 60
+    x = side_w + 30
+    f = font(font_size)
+    while y < height - 2 * font_size:
+        line = rng.choice(pool)
+        d.text((x, y), line, fill=(20, 20, 20), font=f)
+        drawn.append(line)
+        y += int(font_size * 1.9) + rng.randint(0, 10)
+    return img, drawn
+
+
+def photo_like(width: int = 800, height: int = 600, *, seed: int = 0) -> Image.Image:
+    """A text-free picture: a gradient sky, hills and blobs, lightly blurred."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (width, height))
+    d = ImageDraw.Draw(img)
+    top = (rng.randint(60, 140), rng.randint(120, 190), rng.randint(200, 255))
+    bottom = (rng.randint(180, 255), rng.randint(170, 230), rng.randint(120, 200))
+    for yy in range(height):
+        t = yy / max(height - 1, 1)
+        d.line([(0, yy), (width, yy)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+    for _ in range(rng.randint(3, 7)):
+        cx, cy, r = rng.randint(0, width), rng.randint(height // 2, height), rng.randint(60, 260)
+        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(rng.randint(20, 90), rng.randint(90, 160), rng.randint(20, 80)))
+    return img.filter(ImageFilter.GaussianBlur(2))
+
+
+def write_sample_set(folder: Path, *, screenshots: int = 4, photos: int = 2, notes: bool = True) -> list[Path]:
+    """A small, varied folder of images for demos and tests."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out: list[Path] = []
+    for i in range(screenshots):
+        img, _ = screenshot_like(1280, 720, lang=("en", "zh", "mixed")[i % 3], seed=i)
+        p = folder / f"screenshot_{i + 1:02d}.png"
+        img.save(p)
+        out.append(p)
+    for i in range(photos):
+        p = folder / f"photo_{i + 1:02d}.jpg"
+        photo_like(seed=100 + i).save(p, quality=88)
+        out.append(p)
+    if notes:
+        pairs = [("note_dog.png", ["图片中有一只小狗站在雪地上", "A small dog stands in the snow"]),
+                 ("note_invoice.png", ["Invoice 2024-0193", "Total due: 42.50 EUR", "发票 应付金额"]),
+                 ("note_error.png", ["Error: connection refused", "数据库连接失败"])]
+        for name, lines in pairs:
+            p = folder / name
+            text_image(lines, font_size=34).save(p)
+            out.append(p)
+    return out

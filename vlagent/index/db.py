@@ -1,0 +1,66 @@
+"""Opening the index database: WAL mode, sane pragmas, migrations applied on open.
+
+sqlite3 connections are bound to the thread that made them, so every thread that
+touches the index opens its own connection with :func:`connect`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from vlagent.index.migrations import migrate
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: Path | str, *, migrate_schema: bool = True, readonly: bool = False) -> sqlite_utils.Database:
+    path = Path(path)
+    if readonly:
+        if not path.exists():
+            raise FileNotFoundError(f"no index at {path}")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    db = sqlite_utils.Database(conn)
+    if migrate_schema and not readonly:
+        migrate(db)
+    return db
+
+
+class transaction:
+    """``with transaction(db):`` — BEGIN IMMEDIATE … COMMIT, ROLLBACK on error.
+
+    IMMEDIATE takes the write lock up front so two writers never deadlock on upgrade.
+    Nested use joins the outer transaction.
+    """
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.conn = db.conn
+        self.outer = False
+
+    def __enter__(self):
+        if self.conn.in_transaction:
+            self.outer = True
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.outer:
+            return False
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+        return False

@@ -1,0 +1,185 @@
+"""Schema migrations, kept in code and recorded in the database (table ``_migrations``).
+
+Each migration runs once, inside a transaction, in version order. Append new ones;
+never edit a released one.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import sqlite_utils
+
+# CJK text is indexed one character per token (see vlagent.index.segment); the separator
+# inserted between characters is U+2060 WORD JOINER, declared as a separator here so
+# the original text can be restored exactly from snippets by deleting it.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2 separators '\u2060'"
+
+V1_SCHEMA = f"""
+CREATE TABLE images (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    width INTEGER,
+    height INTEGER,
+    format TEXT,
+    bytes INTEGER,
+    mtime REAL,
+    source TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    taken_at REAL,
+    thumbnail TEXT,
+    gone_at REAL
+);
+CREATE INDEX images_first_seen ON images(first_seen);
+
+CREATE TABLE locations (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER,
+    mtime REAL,
+    seen_at REAL NOT NULL,
+    gone_at REAL
+);
+CREATE INDEX locations_image ON locations(image_id);
+
+CREATE TABLE results (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    model TEXT,
+    prompt TEXT,
+    params TEXT,
+    lines TEXT,
+    latency_ms REAL,
+    timings TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX results_image_kind ON results(image_id, kind);
+
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER REFERENCES images(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    payload TEXT,
+    worker TEXT,
+    lease_until REAL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE UNIQUE INDEX jobs_one_active ON jobs(image_id, kind)
+    WHERE state IN ('pending', 'running') AND kind != 'ask';
+CREATE INDEX jobs_pick ON jobs(state, priority DESC, id);
+
+CREATE TABLE failures (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    error_type TEXT NOT NULL,
+    error TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX failures_path ON failures(path);
+
+CREATE TABLE search_docs (
+    image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    names TEXT NOT NULL DEFAULT '',
+    ocr TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    answers TEXT NOT NULL DEFAULT ''
+);
+CREATE VIRTUAL TABLE search_fts USING fts5(
+    names, ocr, description, answers,
+    content='search_docs', content_rowid='image_id',
+    tokenize="{FTS_TOKENIZE}", prefix='2 3'
+);
+CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
+    INSERT INTO search_fts(rowid, names, ocr, description, answers)
+    VALUES (new.image_id, new.names, new.ocr, new.description, new.answers);
+END;
+CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
+    INSERT INTO search_fts(search_fts, rowid, names, ocr, description, answers)
+    VALUES ('delete', old.image_id, old.names, old.ocr, old.description, old.answers);
+END;
+CREATE TRIGGER search_docs_au AFTER UPDATE ON search_docs BEGIN
+    INSERT INTO search_fts(search_fts, rowid, names, ocr, description, answers)
+    VALUES ('delete', old.image_id, old.names, old.ocr, old.description, old.answers);
+    INSERT INTO search_fts(rowid, names, ocr, description, answers)
+    VALUES (new.image_id, new.names, new.ocr, new.description, new.answers);
+END;
+"""
+
+
+def _sql(script: str) -> Callable[[sqlite_utils.Database], None]:
+    def run(db: sqlite_utils.Database) -> None:
+        # executescript would COMMIT our transaction; run statements one by one instead.
+        for stmt in _split_sql(script):
+            db.conn.execute(stmt)
+
+    return run
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split on ';' at statement ends, keeping trigger bodies (BEGIN … END;) whole."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3_complete(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def sqlite3_complete(text: str) -> bool:
+    import sqlite3
+
+    return sqlite3.complete_statement(text)
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "initial schema: images, locations, results, jobs, failures, search", _sql(V1_SCHEMA)),
+]
+
+
+def applied_versions(db: sqlite_utils.Database) -> set[int]:
+    db.conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+    )
+    return {r[0] for r in db.conn.execute("SELECT version FROM _migrations")}
+
+
+def migrate(db: sqlite_utils.Database) -> list[int]:
+    """Apply pending migrations; returns the versions applied now."""
+    done = applied_versions(db)
+    todo = [m for m in MIGRATIONS if m[0] not in done]
+    applied = []
+    for version, name, fn in todo:
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have applied it while we waited for the lock.
+            if db.conn.execute("SELECT 1 FROM _migrations WHERE version = ?", (version,)).fetchone():
+                db.conn.execute("ROLLBACK")
+                continue
+            fn(db)
+            db.conn.execute(
+                "INSERT INTO _migrations(version, name, applied_at) VALUES (?, ?, ?)", (version, name, time.time())
+            )
+            db.conn.execute("COMMIT")
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return max(applied_versions(db) or {0})
