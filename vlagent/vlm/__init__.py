@@ -1,0 +1,16 @@
+"""Vision-language models behind one interface (:class:`vlagent.vlm.base.VlmEngine`)."""
+
+from vlagent.vlm.base import (
+    CancelToken,
+    Cancelled,
+    ChatMessage,
+    Generation,
+    GenerationOptions,
+    ModelNotAvailable,
+    OutOfMemory,
+    VlmEngine,
+    VlmError,
+)
+
+__all__ = ["CancelToken", "Cancelled", "ChatMessage", "Generation", "GenerationOptions", "ModelNotAvailable",
+           "OutOfMemory", "VlmEngine", "VlmError"]

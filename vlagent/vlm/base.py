@@ -1,0 +1,125 @@
+"""The vision-language model interface every caller uses (queue steps, CLI, GUI, API).
+
+Backends (local transformers, a remote OpenAI-compatible server) implement
+:class:`VlmEngine`. Images are RGB PIL images (already loaded safely by
+:mod:`vlagent.imaging`); generation knobs travel in :class:`GenerationOptions`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Protocol, runtime_checkable
+
+from PIL import Image
+
+
+class VlmError(Exception):
+    """A model problem worth one clear sentence to the user."""
+
+
+class ModelNotAvailable(VlmError):
+    """The model is neither a local directory nor downloaded; the message says what to run."""
+
+
+class OutOfMemory(VlmError):
+    """Still out of memory after the smaller-batch and fewer-pixels retries."""
+
+
+class Cancelled(VlmError):
+    pass
+
+
+@dataclass
+class GenerationOptions:
+    max_new_tokens: int = 256
+    min_new_tokens: int | None = None  # benchmarks force a fixed length with this
+    do_sample: bool = False
+    temperature: float = 0.7
+    top_k: int = 50
+    top_p: float = 0.9
+    repetition_penalty: float = 1.05
+    min_pixels: int = 4 * 28 * 28
+    max_pixels: int = 1024 * 28 * 28
+    resized_height: int = 0  # 0 = keep the aspect-preserving size from min/max_pixels
+    resized_width: int = 0
+
+    @classmethod
+    def from_settings(cls, settings, **overrides) -> "GenerationOptions":
+        opts = cls(**{k: settings.get(f"vlm.{k}") for k in (
+            "max_new_tokens", "do_sample", "temperature", "top_k", "top_p", "repetition_penalty",
+            "min_pixels", "max_pixels", "resized_height", "resized_width")})
+        for k, v in overrides.items():
+            if v is not None:
+                setattr(opts, k, v)
+        return opts
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    text: str
+    images: list[Image.Image] = field(default_factory=list)
+
+
+@dataclass
+class Generation:
+    text: str
+    engine: str
+    model: str
+    prompt: str | None = None
+    params: dict = field(default_factory=dict)
+    # Latency split in ms: load (0 when already loaded), preprocess, generate, total;
+    # plus counts: input_tokens, visual_tokens, new_tokens, tokens_per_s, peak_memory_mb.
+    timings: dict = field(default_factory=dict)
+    finish_reason: str = "stop"  # "stop" | "length" | "cancelled"
+
+    @property
+    def latency_ms(self) -> float | None:
+        return self.timings.get("total_ms")
+
+
+class CancelToken:
+    """Set from any thread to stop a generation at the next token."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+TokenCallback = Callable[[str], None]
+
+
+@runtime_checkable
+class VlmEngine(Protocol):
+    name: str  # "transformers" | "openai"
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def loaded(self) -> bool: ...
+
+    def load(self) -> None:
+        """Load now (otherwise the first call loads). Idempotent."""
+
+    def unload(self) -> None:
+        """Free the model's memory (RAM and VRAM). The next call loads again."""
+
+    def describe(self, images: list[Image.Image], prompt: str, options: GenerationOptions | None = None,
+                 cancel: CancelToken | None = None) -> list[Generation]:
+        """One generation per image, same prompt, batched as the backend sees fit."""
+
+    def chat(self, messages: list[ChatMessage], options: GenerationOptions | None = None,
+             on_token: TokenCallback | None = None, cancel: CancelToken | None = None) -> Generation:
+        """Answer the last user message of a (multi-turn) conversation about its images,
+        streaming text pieces to ``on_token`` as they are generated."""
