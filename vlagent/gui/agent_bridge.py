@@ -1,0 +1,166 @@
+"""The agent (inference worker + folder watcher, :mod:`vlagent.worker`) seen from Qt.
+
+The agent's listeners run on its threads; this bridge turns them into Qt signals, which Qt
+delivers on the GUI thread. Building and starting the agent (which may import torch) and
+stopping it happen off the GUI thread too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import logging
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from vlagent.gui.tasks import TaskThread
+
+log = logging.getLogger(__name__)
+
+MODEL_KINDS = ("describe", "transcribe", "ask")
+
+
+class AskSession(QObject):
+    """One question in flight: ``token`` for each streamed piece, then ``answered`` (an
+    :class:`~vlagent.worker.ask.AskAnswer`), ``failed`` (a message) or ``cancelled``."""
+
+    token = Signal(str)
+    answered = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.handle = None
+        self.text = ""
+        self.token.connect(self._collect)
+
+    def _collect(self, piece: str) -> None:
+        self.text += piece
+
+    def attach(self, handle) -> None:
+        self.handle = handle
+        handle.add_done_callback(self._done)  # called on the worker's thread
+
+    def _done(self, handle) -> None:
+        if handle.cancelled():
+            self.cancelled.emit()
+            return
+        error = handle.exception()
+        if error is not None:
+            self.failed.emit(str(error) or error.__class__.__name__)
+        else:
+            self.answered.emit(handle.result())
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+
+
+class AgentBridge(QObject):
+    started = Signal()
+    start_failed = Signal(str)
+    status_changed = Signal(object)  # a WorkerStatus snapshot
+    job_finished = Signal(object)  # a JobReport
+
+    def __init__(self, home, settings, *, agent_factory: Callable | None = None, parent=None):
+        super().__init__(parent)
+        self.home = home
+        self.settings = settings
+        self.agent = None
+        self.status = None
+        self.error: str | None = None
+        self._factory = agent_factory
+        self._thread = TaskThread("agent", self)
+
+    # --- life cycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.submit(self._start, lambda _r: self.started.emit(), self._start_failed)
+
+    def _start(self) -> None:
+        if self._factory is not None:
+            agent = self._factory(self.home, self.settings)
+        else:
+            from vlagent.worker import Agent
+
+            agent = Agent(self.home, self.settings)
+        agent.worker.add_listener(on_status=self._on_status, on_job=self._on_job)
+        agent.start()
+        self.agent = agent
+
+    def _start_failed(self, error: BaseException) -> None:
+        self.error = str(error) or error.__class__.__name__
+        log.warning("the background worker did not start: %s", self.error)
+        self.start_failed.emit(self.error)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the agent (blocks up to ``timeout``; a model batch is requeued, not lost)."""
+        self._thread.stop(timeout)
+        if self.agent is not None:
+            self.agent.stop(timeout)
+            self.agent = None
+
+    @property
+    def running(self) -> bool:
+        return self.agent is not None
+
+    @property
+    def worker(self):
+        return self.agent.worker if self.agent is not None else None
+
+    @property
+    def can_describe(self) -> bool:
+        """A model backend is installed (the worker may still fail to load a model)."""
+        return self.running and importlib.util.find_spec("vlagent.vlm.steps") is not None
+
+    can_ask = can_describe
+
+    # --- listeners (worker thread) → signals --------------------------------------------
+    def _on_status(self, status) -> None:
+        self.status_changed.emit(dataclasses.replace(status, current=dict(status.current or {}) or None))
+
+    def _on_job(self, report) -> None:
+        self.job_finished.emit(report)
+
+    # --- requests ---------------------------------------------------------------------------
+    def set_paused(self, paused: bool) -> None:
+        """Saved, so it survives a restart; the worker and watcher follow the setting."""
+        self.settings.set("privacy.paused", paused, save=True)
+
+    def wake(self, priority: int | None = None) -> None:
+        if self.worker is not None:
+            self.worker.wake(priority)
+
+    def preload_model(self) -> None:
+        if self.worker is not None:
+            self.worker.preload_model()
+
+    def ask(self, image_ids: list[int], question: str, history=None, parent=None) -> AskSession:
+        session = AskSession(parent)
+        if self.worker is None:
+            # Delivered after the caller connected its slots.
+            self._thread.submit(lambda: None, lambda _r: session.failed.emit(
+                self.tr("The background worker is not running: {reason}").format(
+                    reason=self.error or self.tr("still starting"))))
+            return session
+        session.attach(self.worker.ask(image_ids, question, history, on_token=session.token.emit))
+        return session
+
+
+def tray_state(status, paused: bool, error: str | None) -> str:
+    """The tray's state from a worker status: idle, busy, loading, paused or error."""
+    if error or (status is not None and status.error):
+        return "error"
+    if status is None:
+        return "loading"
+    if status.state == "busy":
+        current = status.current or {}
+        if current.get("kind") in MODEL_KINDS and not status.model_loaded:
+            return "loading"
+        return "busy"
+    if paused or status.state == "paused":
+        return "paused"
+    if status.state in ("starting",):
+        return "loading"
+    return "idle"
