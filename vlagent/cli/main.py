@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not getattr(args, "func", None):
-        if "cmd_gui" in COMMAND_MODULES and not argv:
-            args = parser.parse_args(["gui"])
+        if "cmd_gui" in COMMAND_MODULES and args.command is None:  # plain `vlagent [--home DIR]`
+            args = parser.parse_args([*argv, "gui"])
         else:
             parser.print_help()
             return 0

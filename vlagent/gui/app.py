@@ -64,9 +64,9 @@ class DesktopApp(QObject):
 
     # --- actions ------------------------------------------------------------------------------
     def _make_actions(self) -> None:
-        self.capture_screen_action = QAction(self, triggered=self.captures.capture_screen)
+        self.capture_screen_action = QAction(self, triggered=lambda: self.captures.capture_screen())
         self.capture_region_action = QAction(self, triggered=lambda: self.captures.capture_region())
-        self.search_action = QAction(self, triggered=self.show_window)
+        self.search_action = QAction(self, triggered=lambda: self.show_window())
         self.pause_action = QAction(self, checkable=True)
         self.pause_action.setChecked(bool(self.settings.get("privacy.paused")))
         self.pause_action.toggled.connect(self.set_paused)

@@ -86,12 +86,13 @@ class InstanceServer(QObject):
         super().__init__(parent)
         self.name = server_name(home)
         self.server = QLocalServer(self)
-        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self.server.newConnection.connect(self._accept)
         self._buffers: dict[QLocalSocket, bytes] = {}
 
     def listen(self) -> bool:
         """Start listening; False when another live app already listens on this data home."""
+        # No socket options: with them Qt binds elsewhere and renames over the name, which
+        # would silently take it from a running app. Plain bind fails when the name is taken.
         if self.server.listen(self.name):
             return True
         probe = QLocalSocket()
@@ -110,11 +111,9 @@ class InstanceServer(QObject):
             sock = self.server.nextPendingConnection()
             self._buffers[sock] = b""
             sock.readyRead.connect(lambda s=sock: self._read(s))
-            sock.disconnected.connect(lambda s=sock: self._forget(s))
-
-    def _forget(self, sock: QLocalSocket) -> None:
-        self._buffers.pop(sock, None)
-        sock.deleteLater()
+            sock.disconnected.connect(sock.deleteLater)
+            if sock.bytesAvailable():  # arrived before readyRead was connected
+                self._read(sock)
 
     def _read(self, sock: QLocalSocket) -> None:
         data = self._buffers.get(sock, b"") + bytes(sock.readAll().data())

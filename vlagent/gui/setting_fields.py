@@ -149,7 +149,7 @@ class TextField(Field):
         if widget == "multiline":
             self.edit.setPlaceholderText(self.tr("(empty: the built-in default)"))
         self.layout_.addWidget(self.edit, 1)
-        if setting.type == "path" or widget in ("folder", "model"):
+        if setting.type == "path" or widget == "folder":
             browse = QPushButton(self.tr("Browse…"))
             browse.clicked.connect(self._browse)
             self.layout_.addWidget(browse)
