@@ -3,9 +3,8 @@ the desktop has no tray the search window is the main window."""
 
 from __future__ import annotations
 
-import tomllib
-
 import pytest
+import tomllib
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 

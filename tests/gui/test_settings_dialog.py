@@ -4,7 +4,6 @@ and reach subscribers at once."""
 from __future__ import annotations
 
 import tomllib
-
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QListWidget, QPlainTextEdit, QSpinBox
 
 from vlagent.settings import SETTINGS, Settings

@@ -91,6 +91,7 @@ class DetailPane(QWidget):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([400, 280])
         lay.addWidget(split, 1)
 
         # OCR text
@@ -302,7 +303,7 @@ class DetailPane(QWidget):
     def _with_path(self, fn) -> None:
         if self.detail and self.detail["paths"]:
             row = self.paths.currentRow()
-            live = [l["path"] for l in self.detail["locations"] if not l["gone_at"]]
+            live = [loc["path"] for loc in self.detail["locations"] if not loc["gone_at"]]
             chosen = self.detail["locations"][row]["path"] if 0 <= row < len(self.detail["locations"]) else None
             fn(chosen if chosen in live else live[0])
 

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 
 from vlagent.gui.icons import app_icon
 from vlagent.gui.setting_fields import Field, make_field
-from vlagent.gui.tasks import TaskThread
 from vlagent.settings import SETTINGS, SettingError, coerce
 from vlagent.settings.declaration import sections
 
@@ -52,7 +51,6 @@ class SettingsDialog(QDialog):
         self.setWindowTitle(self.tr("vlagent settings"))
         self.setWindowIcon(app_icon())
         self.resize(760, 640)
-        self._pull_thread: TaskThread | None = None
         self._build()
         self.load()
 
@@ -75,7 +73,7 @@ class SettingsDialog(QDialog):
             form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
             for s in (s for s in SETTINGS if s.section == section):
                 self._add_row(form, s)
-                if s.key == "vlm.model":
+                if s.key == "vlm.hub":  # pulls the model named above from this hub
                     self._add_pull_row(form)
             if section == "general":
                 self._add_data_location(form)
@@ -115,7 +113,7 @@ class SettingsDialog(QDialog):
         hint.setWordWrap(True)
         hint.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
         cl.addWidget(hint)
-        label = QLabel(setting_text(s.label or s.name) + ":")
+        label = QLabel(self.tr("{label}:").format(label=setting_text(s.label or s.name)))
         label.setToolTip(s.key)
         label.setBuddy(field)
         field.setToolTip(help_text)
