@@ -348,7 +348,7 @@ def run_app(home, settings, first_request: dict, *, worker: bool = True, tray: b
 
     from vlagent.gui.instance import InstanceServer, send_request
 
-    qapp = QApplication.instance() or QApplication([sys.argv[0]])
+    qapp = QApplication.instance() or QApplication(["vlagent"])  # argv[0] names the X11 window class
     qapp.setApplicationName("vlagent")
     qapp.setApplicationDisplayName("vlagent")
     qapp.setDesktopFileName("vlagent")
