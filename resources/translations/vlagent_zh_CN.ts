@@ -322,6 +322,13 @@
     </message>
 </context>
 <context>
+    <name>ImageView</name>
+    <message>
+        <source>Scroll to zoom, drag to move, double-click for 100 % or to fit</source>
+        <translation>滚动缩放，拖动移动，双击在 100% 与适应窗口之间切换</translation>
+    </message>
+</context>
+<context>
     <name>ListField</name>
     <message>
         <source>Add folder…</source>

@@ -25,6 +25,7 @@ class ImageView(QGraphicsView):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumHeight(160)
+        self.setToolTip(self.tr("Scroll to zoom, drag to move, double-click for 100 % or to fit"))
         self._fit = True
         self._message = ""
 

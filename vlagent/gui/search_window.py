@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from vlagent.gui.detail import DetailPane
 from vlagent.gui.icons import app_icon
-from vlagent.gui.results import ResultDelegate, ResultPage, ResultsModel, fetch_page
+from vlagent.gui.results import PAGE_SIZE, ResultDelegate, ResultPage, ResultsModel, fetch_page
 from vlagent.index.search import Filters
 
 DEBOUNCE_MS = 60
@@ -50,7 +50,6 @@ class SearchWindow(QMainWindow):
         self.resize(1240, 780)
         self.quit_on_close = False
         self.page: ResultPage | None = None
-        self.typed_at = 0.0  # perf_counter of the last edit (latency measurements)
         self._build()
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.run_search)
         self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.refresh)
@@ -191,7 +190,6 @@ class SearchWindow(QMainWindow):
     def set_query(self, text: str) -> None:
         """Show ``text`` in the search box and search now (e.g. ``vlagent gui --search``)."""
         self.query_edit.setText(text)
-        self.typed_at = time.perf_counter()
         self.run_search()
 
     def filters(self) -> Filters:
@@ -205,18 +203,25 @@ class SearchWindow(QMainWindow):
                        since=since)
 
     def _edited(self, _text: str) -> None:
-        self.typed_at = time.perf_counter()
         self._debounce.start()
 
-    def run_search(self, *_args) -> None:
+    def run_search(self, *_args, limit: int = PAGE_SIZE, keep_scroll: bool = False) -> None:
         self._debounce.stop()
         query, filters, sort = self.query_edit.text(), self.filters(), self.sort_combo.currentData()
-        self.backend.reader.submit(lambda index: fetch_page(index, query, filters, sort),
-                                   self._show_page, self._search_failed, key="search")
+        scroll = self.results_view.verticalScrollBar().value() if keep_scroll else None
+
+        def show(page: ResultPage) -> None:
+            self._show_page(page)
+            if scroll is not None:
+                self.results_view.verticalScrollBar().setValue(scroll)
+
+        self.backend.reader.submit(lambda index: fetch_page(index, query, filters, sort, limit=limit),
+                                   show, self._search_failed, key="search")
 
     def refresh(self) -> None:
-        """Run the visible query again, keeping the selection (new images may match)."""
-        self.run_search()
+        """Run the visible query again (new images may match), keeping as many rows, the
+        selection and the scroll position."""
+        self.run_search(limit=max(PAGE_SIZE, len(self.model.records)), keep_scroll=True)
 
     def _more(self) -> None:
         if self.page is None:
