@@ -33,11 +33,8 @@ class AskSession(QObject):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.handle = None
-        self.text = ""
-        self.token.connect(self._collect)
-
-    def _collect(self, piece: str) -> None:
-        self.text += piece
+        self.pieces: list[str] = []  # as streamed, on the GUI thread
+        self.token.connect(self.pieces.append)
 
     def attach(self, handle) -> None:
         self.handle = handle
@@ -63,14 +60,15 @@ class AgentBridge(QObject):
     start_failed = Signal(str)
     status_changed = Signal(object)  # a WorkerStatus snapshot
     job_finished = Signal(object)  # a JobReport
+    model_loaded = Signal(bool)  # after preload_model(): whether the model is now loaded
 
     def __init__(self, home, settings, *, agent_factory: Callable | None = None, parent=None):
         super().__init__(parent)
         self.home = home
         self.settings = settings
         self.agent = None
-        self.status = None
         self.error: str | None = None
+        self.loading_model = False  # a preload was asked for and the model is not loaded yet
         self._factory = agent_factory
         self._thread = TaskThread("agent", self)
 
@@ -118,6 +116,8 @@ class AgentBridge(QObject):
 
     # --- listeners (worker thread) → signals --------------------------------------------
     def _on_status(self, status) -> None:
+        if status.model_loaded:
+            self.loading_model = False
         self.status_changed.emit(dataclasses.replace(status, current=dict(status.current or {}) or None))
 
     def _on_job(self, report) -> None:
@@ -133,8 +133,20 @@ class AgentBridge(QObject):
             self.worker.wake(priority)
 
     def preload_model(self) -> None:
-        if self.worker is not None:
-            self.worker.preload_model()
+        """Load the model now (e.g. when the Ask panel opens), so the first answer is sooner."""
+        worker = self.worker
+        if worker is None or worker.engine is None or _loaded(worker.engine) or self.loading_model:
+            return
+        self.loading_model = True
+        worker.preload_model()
+        worker.call_soon(lambda: self._preloaded(worker))  # the worker's inbox runs in order
+
+    def _preloaded(self, worker) -> None:
+        self.loading_model = False
+        loaded = _loaded(worker.engine)
+        self.model_loaded.emit(loaded)
+        if not loaded:
+            log.warning("the model %s could not be loaded", worker.engine.model_id)
 
     def ask(self, image_ids: list[int], question: str, history=None, parent=None) -> AskSession:
         session = AskSession(parent)
@@ -148,11 +160,15 @@ class AgentBridge(QObject):
         return session
 
 
-def tray_state(status, paused: bool, error: str | None) -> str:
+def _loaded(engine) -> bool:
+    return engine is not None and bool(engine.loaded)
+
+
+def tray_state(status, paused: bool, loading_model: bool = False) -> str:
     """The tray's state from a worker status: idle, busy, loading, paused or error."""
-    if error or (status is not None and status.error):
+    if status is not None and status.error:
         return "error"
-    if status is None:
+    if status is None or loading_model:
         return "loading"
     if status.state == "busy":
         current = status.current or {}

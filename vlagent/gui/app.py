@@ -94,6 +94,7 @@ class DesktopApp(QObject):
             self.agent.job_finished.connect(self._job_finished)
             self.agent.started.connect(self._agent_started)
             self.agent.start_failed.connect(lambda _msg: self._update_state())
+            self.agent.model_loaded.connect(self._model_loaded)
         self.captures.stored.connect(self._capture_stored)
         self.captures.ready.connect(self._capture_ready)
         self.captures.failed.connect(lambda msg: self.notify(self.tr("Capture failed"), msg, error=True))
@@ -237,6 +238,13 @@ class DesktopApp(QObject):
         if status.error and (previous is None or previous.error != status.error):
             self.notify(self.tr("The background worker stopped"), status.error, error=True)
 
+    def _model_loaded(self, loaded: bool) -> None:
+        self._update_state()
+        if not loaded:
+            self.notify(self.tr("The model could not be loaded"),
+                        self.tr("{model}: check Settings → Model, or pull it first.").format(
+                            model=self.settings.get("vlm.model")), error=True)
+
     def state_text(self) -> tuple[str, str]:
         """(tray state, a line saying it) for the icon, its tooltip and the status bar."""
         agent = self.agent
@@ -244,12 +252,12 @@ class DesktopApp(QObject):
         if agent is None or (agent.error and not agent.running):
             reason = agent.error if agent is not None else self.tr("the background worker is off")
             return ("paused" if paused else "idle"), self.tr("Search only: {reason}").format(reason=reason)
-        state = tray_state(self.status, paused, None)
+        state = tray_state(self.status, paused, agent.loading_model)
         st = self.status
         if state == "error":
             return state, self.tr("Error: {error}").format(error=st.error)
         if state == "loading":
-            return state, self.tr("Loading the model…") if st is not None else self.tr("Starting…")
+            return state, self.tr("Starting…") if st is None else self.tr("Loading the model…")
         if state == "busy":
             text = self.tr("Indexing: {n} left").format(n=st.queued)
             name = (st.current or {}).get("name")

@@ -58,6 +58,7 @@ class AskPanel(QWidget):
         """Show ``detail``'s earlier answers; a new image starts a new conversation."""
         image_id = detail["id"] if detail else None
         if image_id == self.image_id:
+            self._update_enabled()  # the worker may have started meanwhile
             return
         if self.session is not None:
             self.stop()
