@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 # name → lines of text drawn on it (None: a text-free photo)
 SAMPLES = {
@@ -95,3 +96,29 @@ def wait_for_query(qtbot, window, query: str, timeout: int = 10_000):
     """Wait until the results of ``query`` are on screen; returns the shown ResultPage."""
     qtbot.waitUntil(lambda: window.page is not None and window.page.query == query, timeout=timeout)
     return window.page
+
+
+WAIT = 120_000  # ms; the model's first load imports torch on a shared machine
+
+
+@pytest.fixture
+def worker_app(qtbot, gui_home, gui_settings, tiny_model_dir):
+    """The desktop app (tray mode) with its real worker, the tiny model configured;
+    ``app.states`` records the (state, text) the tray showed at each worker status."""
+    from vlagent.gui.app import DesktopApp
+
+    gui_settings.set("vlm.model", str(tiny_model_dir), save=True)
+    gui_settings.set("vlm.max_new_tokens", 12, save=True)
+    gui_settings.set("vlm.cpu_quantize", False, save=True)
+    app = DesktopApp(QApplication.instance(), gui_home, gui_settings, agent=True, tray=True, hotkey=False)
+    states = []
+    app.agent.status_changed.connect(lambda _s: states.append(app.state_text()))
+    app.states = states
+    app.start()
+    qtbot.waitUntil(lambda: app.agent.running, timeout=WAIT)
+    yield app
+    app.shutdown()
+    for w in (app.window, app.dialog):
+        if w is not None:
+            w.close()
+    QApplication.instance().setQuitOnLastWindowClosed(True)

@@ -10,33 +10,7 @@ import re
 import shutil
 import sqlite3
 
-import pytest
-from PySide6.QtWidgets import QApplication
-
-from tests.gui.conftest import wait_for_query
-
-WAIT = 120_000  # ms; the model's first load imports torch on a shared machine
-
-
-@pytest.fixture
-def worker_app(qtbot, gui_home, gui_settings, tiny_model_dir):
-    from vlagent.gui.app import DesktopApp
-
-    gui_settings.set("vlm.model", str(tiny_model_dir), save=True)
-    gui_settings.set("vlm.max_new_tokens", 12, save=True)
-    gui_settings.set("vlm.cpu_quantize", False, save=True)
-    app = DesktopApp(QApplication.instance(), gui_home, gui_settings, agent=True, tray=True, hotkey=False)
-    states = []
-    app.agent.status_changed.connect(lambda _s: states.append(app.state_text()))
-    app.states = states
-    app.start()
-    qtbot.waitUntil(lambda: app.agent.running, timeout=WAIT)
-    yield app
-    app.shutdown()
-    for w in (app.window, app.dialog):
-        if w is not None:
-            w.close()
-    QApplication.instance().setQuitOnLastWindowClosed(True)
+from tests.gui.conftest import WAIT, wait_for_query
 
 
 def select(qtbot, app, query: str) -> int:
