@@ -102,7 +102,7 @@ def windows() -> None:
             app.start()
             window = app.window
             window.resize(*SIZE)
-            pump(qapp, until=lambda: app.agent.running)
+            pump(qapp, until=lambda: app.agent.running and app.state_text()[0] == "idle")
             window.set_query(query)
             pump(qapp, until=lambda: window.page is not None and window.page.query == query)
             window.select_row(0)
@@ -136,10 +136,23 @@ def tray_shot() -> None:
 
     desktop = bench_gui.TrayDesktop()
     try:
+        _desktop_colour(desktop.display, 0x4C566A)
         env = desktop.env(PYTHONPATH=str(REPO))
         subprocess.run([sys.executable, __file__, "--tray-inside"], env=env, check=True, cwd=REPO)
     finally:
         desktop.stop()
+
+
+def _desktop_colour(display: str, rgb: int) -> None:
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display)
+    root = d.screen().root
+    pixel = d.screen().default_colormap.alloc_color((rgb >> 16) * 257, (rgb >> 8 & 255) * 257, (rgb & 255) * 257).pixel
+    root.change_attributes(background_pixel=pixel)
+    root.clear_area()
+    d.sync()
+    d.close()
 
 
 def tray_inside() -> None:

@@ -67,9 +67,7 @@ class DesktopApp(QObject):
         self.capture_screen_action = QAction(self, triggered=lambda: self.captures.capture_screen())
         self.capture_region_action = QAction(self, triggered=lambda: self.captures.capture_region())
         self.search_action = QAction(self, triggered=lambda: self.show_window())
-        self.pause_action = QAction(self, checkable=True)
-        self.pause_action.setChecked(bool(self.settings.get("privacy.paused")))
-        self.pause_action.toggled.connect(self.set_paused)
+        self.pause_action = QAction(self, triggered=lambda: self.set_paused(not self.settings.get("privacy.paused")))
         self.settings_action = QAction(self, triggered=self.open_settings)
         self.quit_action = QAction(self, triggered=self.quit)
 
@@ -77,7 +75,7 @@ class DesktopApp(QObject):
         self.capture_screen_action.setText(self.tr("Capture screen"))
         self.capture_region_action.setText(self.tr("Capture region"))
         self.search_action.setText(self.tr("Search…"))
-        self.pause_action.setText(self.tr("Resume") if self.pause_action.isChecked() else self.tr("Pause"))
+        self.pause_action.setText(self.tr("Resume") if self.settings.get("privacy.paused") else self.tr("Pause"))
         self.settings_action.setText(self.tr("Settings…"))
         self.quit_action.setText(self.tr("Quit"))
 
@@ -198,9 +196,6 @@ class DesktopApp(QObject):
 
     def _apply_setting(self, key: str, value) -> None:
         if key == "privacy.paused":
-            self.pause_action.blockSignals(True)
-            self.pause_action.setChecked(bool(value))
-            self.pause_action.blockSignals(False)
             self._label_actions()
             self._update_state()
         elif key == "general.language":

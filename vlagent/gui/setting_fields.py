@@ -185,6 +185,11 @@ class ListField(Field):
         self.add_button.clicked.connect(self._add)
         self.remove_button = QPushButton(self.tr("Remove"))
         self.remove_button.clicked.connect(self._remove)
+        # Every list's buttons as wide as the widest label, so the lists line up.
+        width = max(self.fontMetrics().horizontalAdvance(t) for t in (self.tr("Add folder…"), self.tr("Add…"),
+                                                                       self.tr("Remove"))) + 32
+        for b in (self.add_button, self.remove_button):
+            b.setMinimumWidth(width)
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
