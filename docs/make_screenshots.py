@@ -168,7 +168,7 @@ def tray_inside() -> None:
     settings = Settings.load(home.config_path)
     app = DesktopApp(qapp, home, settings, agent=True, tray=True, hotkey=False)
     app.start()
-    pump(qapp, until=lambda: app.agent.running and app.tray.icon.geometry().width() > 0)
+    pump(qapp, until=lambda: app.agent.running and app.tray.state == "idle" and app.tray.icon.geometry().width() > 0)
     pump(qapp, 1.0)
     geo = app.tray.icon.geometry()
     app.tray.menu.popup(QPoint(geo.right() - app.tray.menu.sizeHint().width(), geo.bottom() + 2))

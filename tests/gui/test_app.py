@@ -53,9 +53,10 @@ def test_tray_menu_actions_do_what_they_say(qtbot, make_app, gui_home):
     app = make_app(tray=True)
     app.start()
     assert app.window is None and app.tray.icon.isVisible()
-    actions = [a for a in app.tray.menu.actions() if not a.isSeparator()]
+    status, *actions = [a for a in app.tray.menu.actions() if not a.isSeparator()]
     assert [a.text() for a in actions] == ["Capture screen", "Capture region", "Search…", "Pause", "Settings…",
                                            "Quit"]
+    assert status.text() == "vlagent — Search only: the background worker is off" and not status.isEnabled()
     capture_screen, capture_region, search, pause, settings, quit_ = actions
 
     search.trigger()

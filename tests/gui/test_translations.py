@@ -55,13 +55,13 @@ def test_language_switches_live(qtbot, gui_home, gui_settings):
         assert app.language == "zh"
         assert app.window.query_edit.placeholderText() == "搜索图片中的文字、描述、回答、文件名…"
         assert app.window.query_edit.text() == "小狗"  # the search survives the switch
-        assert [a.text() for a in app.tray.menu.actions()][:2] == ["截取屏幕", "截取区域"]
+        assert [a.text() for a in app.tray.menu.actions() if not a.isSeparator()][1:3] == ["截取屏幕", "截取区域"]
         assert app.tray.tooltip.startswith("vlagent — 仅搜索")
         dialog = app.open_settings()
         assert dialog.tabs.tabText(dialog.tab_of["vlm"]) == "模型"
         gui_settings.set("general.language", "en")
         qtbot.waitUntil(lambda: app.language == "en")
-        assert app.tray.menu.actions()[0].text() == "Capture screen"
+        assert app.tray.menu.actions()[2].text() == "Capture screen"
     finally:
         app.shutdown()
         app.window.close()

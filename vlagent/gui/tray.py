@@ -18,6 +18,10 @@ class Tray(QObject):
         super().__init__(parent)
         self.menu = QMenu()
         self.menu.setObjectName("trayMenu")
+        # The state, also where a desktop shows no tooltips.
+        self.status_action = self.menu.addAction("")
+        self.status_action.setEnabled(False)
+        self.menu.addSeparator()
         for a in actions:
             self.menu.addSeparator() if a is None else self.menu.addAction(a)
         self.icon = QSystemTrayIcon(state_icon("idle"), self)
@@ -39,6 +43,7 @@ class Tray(QObject):
         if tooltip != self.tooltip:
             self.tooltip = tooltip
             self.icon.setToolTip(tooltip)
+            self.status_action.setText(tooltip)
 
     def notify(self, title: str, message: str, *, error: bool = False) -> None:
         kind = QSystemTrayIcon.MessageIcon.Warning if error else QSystemTrayIcon.MessageIcon.Information
