@@ -1,0 +1,269 @@
+"""The region-selection overlay: the frozen screenshot full-screen on every monitor; drag a
+rectangle to select, Enter or double-click takes the whole screen, Esc (or a right click)
+cancels.
+
+Each screen gets its own window showing its part of the Shot at the screen's device pixel
+ratio, so one image pixel is one screen pixel. Selections are kept in Qt's logical floats
+and mapped to physical pixels only at the end (:func:`vlagent.capture.geometry.to_physical`),
+so on a scaled screen the crop is still exact to the pixel.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from PIL import Image
+from PySide6.QtCore import QEventLoop, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QGuiApplication, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QWidget
+
+from vlagent.capture.base import Rect, Shot
+from vlagent.capture.geometry import screen_regions, to_physical
+from vlagent.gui.screens import ensure_qapplication, native_rect
+
+WINDOW_TITLE = "vlagent capture"
+DIM = QColor(0, 0, 0, 120)
+BORDER = QColor(0, 162, 255)
+LABEL_BG = QColor(20, 20, 20, 220)
+LABEL_FG = QColor(255, 255, 255)
+MIN_DRAG_PX = 3  # a smaller drag is a click, not a selection
+HINTS = {
+    "en": "Drag to select  ·  Enter or double-click: whole screen  ·  Esc: cancel",
+    "zh": "拖动鼠标选择区域  ·  回车或双击：整个屏幕  ·  Esc：取消",
+}
+
+
+@dataclass
+class Region:
+    """What the user selected: the crop (physical pixels), where it is in the Shot's image,
+    and on which monitor (1-based, in the order of the Shot's regions)."""
+
+    image: Image.Image
+    rect: Rect
+    monitor: int
+    whole_screen: bool = False
+
+
+def pil_to_qimage(image: Image.Image) -> QImage:
+    rgb = image.convert("RGB")
+    data = rgb.tobytes("raw", "RGB")
+    return QImage(data, rgb.width, rgb.height, rgb.width * 3, QImage.Format.Format_RGB888).copy()
+
+
+class _ScreenWindow(QWidget):
+    """One monitor's full-screen window with its frozen image and the rubber band."""
+
+    def __init__(self, overlay: "RegionOverlay", screen, monitor: int, region: Rect, frozen: Image.Image,
+                 hint: str):
+        super().__init__(None, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+                         | Qt.WindowType.Tool)
+        self.overlay = overlay
+        self.monitor = monitor
+        self.region = region
+        self.hint = hint
+        self.setWindowTitle(WINDOW_TITLE)
+        self.setObjectName(f"vlagent-overlay-{monitor}")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setMouseTracking(True)
+        self.setScreen(screen)
+        self.setGeometry(screen.geometry())
+        self.pixmap = QPixmap.fromImage(pil_to_qimage(frozen))
+        # Tell Qt how many image pixels make one logical pixel here, so drawing maps 1:1.
+        self.pixmap.setDevicePixelRatio(region.width / max(screen.geometry().width(), 1))
+        self.start: QPointF | None = None
+        self.end: QPointF | None = None
+
+    # --- geometry -------------------------------------------------------------------------
+    def selection_logical(self) -> QRectF | None:
+        if self.start is None or self.end is None:
+            return None
+        return QRectF(self.start, self.end).normalized()
+
+    def selection_physical(self) -> Rect | None:
+        if self.start is None or self.end is None:
+            return None
+        return to_physical(self.start.x(), self.start.y(), self.end.x(), self.end.y(),
+                           (self.width(), self.height()), self.region)
+
+    # --- input ----------------------------------------------------------------------------
+    def mousePressEvent(self, e):
+        if e.button() == Qt.MouseButton.RightButton:
+            if self.start is not None:
+                self.start = self.end = None
+                self.update()
+            else:
+                self.overlay.finish(None)
+            return
+        if e.button() == Qt.MouseButton.LeftButton:
+            self.overlay.clear_selections()
+            self.start = self.end = e.position()
+            self.update()
+
+    def mouseMoveEvent(self, e):
+        if self.start is not None and e.buttons() & Qt.MouseButton.LeftButton:
+            self.end = e.position()
+            self.update()
+
+    def mouseReleaseEvent(self, e):
+        if e.button() != Qt.MouseButton.LeftButton or self.start is None:
+            return
+        self.end = e.position()
+        rect = self.selection_physical()
+        if rect is None or rect.width < MIN_DRAG_PX or rect.height < MIN_DRAG_PX:
+            self.start = self.end = None  # a click: wait for a double-click or a drag
+            self.update()
+            return
+        self.overlay.finish_with(self, rect)
+
+    def mouseDoubleClickEvent(self, e):
+        if e.button() == Qt.MouseButton.LeftButton:
+            self.overlay.finish_with(self, self.region, whole=True)
+
+    def keyPressEvent(self, e):
+        self.overlay.key(e.key())
+
+    # --- drawing --------------------------------------------------------------------------
+    def paintEvent(self, _event):
+        p = QPainter(self)
+        full = QRectF(self.rect())
+        p.drawPixmap(full, self.pixmap, QRectF(self.pixmap.rect()))
+        p.fillRect(full, DIM)
+        sel = self.selection_logical()
+        if sel is not None and sel.width() > 0 and sel.height() > 0:
+            ratio = self.pixmap.devicePixelRatio()
+            src = QRectF(sel.x() * ratio, sel.y() * ratio, sel.width() * ratio, sel.height() * ratio)
+            p.drawPixmap(sel, self.pixmap, src)
+            pen = QPen(BORDER)
+            pen.setCosmetic(True)
+            pen.setWidthF(1.0)
+            p.setPen(pen)
+            p.drawRect(sel.adjusted(-0.5, -0.5, 0.5, 0.5))
+            phys = self.selection_physical()
+            self._label(p, f"{phys.width} × {phys.height}", sel)
+        elif self.hint:
+            self._banner(p, self.hint)
+        p.end()
+        self.overlay.painted(self)
+
+    def _label(self, p: QPainter, text: str, sel: QRectF) -> None:
+        """The selection's size in pixels, above its top-left corner, kept on screen."""
+        font = QFont(self.font())
+        font.setPointSizeF(max(font.pointSizeF(), 11.0))
+        p.setFont(font)
+        fm = QFontMetricsF(font)
+        w, h = fm.horizontalAdvance(text) + 12, fm.height() + 6
+        x = min(max(sel.left(), 0.0), max(self.width() - w, 0.0))
+        y = sel.top() - h - 4
+        if y < 0:  # no room above: inside the selection's top, or below it when it's too thin
+            y = sel.top() + 4 if sel.height() > h + 8 else min(sel.bottom() + 4, self.height() - h)
+        box = QRectF(x, y, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(LABEL_BG)
+        p.drawRoundedRect(box, 4, 4)
+        p.setPen(LABEL_FG)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def _banner(self, p: QPainter, text: str) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(max(font.pointSizeF(), 10.0) * 1.2)
+        p.setFont(font)
+        fm = QFontMetricsF(font)
+        w, h = min(fm.horizontalAdvance(text) + 32, self.width() - 16), fm.height() + 16
+        box = QRectF((self.width() - w) / 2, 24, w, h)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(LABEL_BG)
+        p.drawRoundedRect(box, 8, 8)
+        p.setPen(LABEL_FG)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class RegionOverlay(QObject):
+    """The windows of one selection; ``finished`` carries the Region or None."""
+
+    finished = Signal(object)
+    shown = Signal(float)  # time.perf_counter() of the first completed paint
+
+    def __init__(self, shot: Shot, *, language: str = "auto"):
+        super().__init__()
+        self.shot = shot
+        self.result: Region | None = None
+        self.done = False
+        self._shown = False
+        hint = HINTS["zh" if _language(language) == "zh" else "en"]
+        screens = QGuiApplication.screens()
+        regions = screen_regions(shot, [native_rect(s) for s in screens])
+        self.windows = [
+            _ScreenWindow(self, screen, i, region, shot.crop(region), hint)
+            for i, (screen, region) in enumerate(zip(screens, regions), start=1)
+        ]
+
+    def show(self) -> None:
+        for w in self.windows:
+            w.showFullScreen()
+        active = self.window_under_cursor() or self.windows[0]
+        active.raise_()
+        active.activateWindow()
+        active.grabKeyboard()  # Esc and Enter must reach us whatever had the focus
+
+    def window_under_cursor(self) -> _ScreenWindow | None:
+        screen = QGuiApplication.screenAt(QCursor.pos())
+        return next((w for w in self.windows if w.screen() == screen), None)
+
+    def clear_selections(self) -> None:
+        for w in self.windows:
+            if w.start is not None:
+                w.start = w.end = None
+                w.update()
+
+    def key(self, key: int) -> None:
+        if key == Qt.Key.Key_Escape:
+            self.finish(None)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            w = self.window_under_cursor() or self.windows[0]
+            self.finish_with(w, w.region, whole=True)
+
+    def finish_with(self, window: _ScreenWindow, rect: Rect, *, whole: bool = False) -> None:
+        self.finish(Region(self.shot.crop(rect), rect, window.monitor, whole_screen=whole))
+
+    def finish(self, region: Region | None) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.result = region
+        for w in self.windows:
+            w.releaseKeyboard()
+            w.close()
+        self.windows = []
+        self.finished.emit(region)
+
+    def painted(self, _window: _ScreenWindow) -> None:
+        if not self._shown:
+            self._shown = True
+            self.shown.emit(time.perf_counter())
+
+
+def select_region(shot: Shot, *, language: str = "auto",
+                  on_shown: Callable[[float], None] | None = None) -> Region | None:
+    """Show the overlay over ``shot`` and wait for the user; returns the Region or None."""
+    ensure_qapplication()
+    overlay = RegionOverlay(shot, language=language)
+    loop = QEventLoop()
+    overlay.finished.connect(lambda _r: loop.quit())
+    if on_shown is not None:
+        overlay.shown.connect(on_shown)
+    overlay.show()
+    if not overlay.done:
+        loop.exec()
+    return overlay.result
+
+
+def _language(setting: str) -> str:
+    if setting in ("en", "zh"):
+        return setting
+    from PySide6.QtCore import QLocale
+
+    return "zh" if QLocale.system().language() == QLocale.Language.Chinese else "en"
