@@ -150,22 +150,25 @@ class _ScreenWindow(QWidget):
         self.overlay.painted(self)
 
     def _label(self, p: QPainter, text: str, sel: QRectF) -> None:
-        """The selection's size in pixels, above its top-left corner, kept on screen."""
         font = QFont(self.font())
         font.setPointSizeF(max(font.pointSizeF(), 11.0))
         p.setFont(font)
         fm = QFontMetricsF(font)
-        w, h = fm.horizontalAdvance(text) + 12, fm.height() + 6
-        x = min(max(sel.left(), 0.0), max(self.width() - w, 0.0))
-        y = sel.top() - h - 4
-        if y < 0:  # no room above: inside the selection's top, or below it when it's too thin
-            y = sel.top() + 4 if sel.height() > h + 8 else min(sel.bottom() + 4, self.height() - h)
-        box = QRectF(x, y, w, h)
+        box = self.label_box(sel, fm.horizontalAdvance(text) + 12, fm.height() + 6)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(LABEL_BG)
         p.drawRoundedRect(box, 4, 4)
         p.setPen(LABEL_FG)
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+    def label_box(self, sel: QRectF, w: float, h: float) -> QRectF:
+        """Where the size label goes: above the selection's top-left corner; inside its top
+        when there is no room above (or below it when it is too thin), always on screen."""
+        x = min(max(sel.left(), 0.0), max(self.width() - w, 0.0))
+        y = sel.top() - h - 4
+        if y < 0:
+            y = sel.top() + 4 if sel.height() > h + 8 else sel.bottom() + 4
+        return QRectF(x, min(max(y, 0.0), max(self.height() - h, 0.0)), w, h)
 
     def _banner(self, p: QPainter, text: str) -> None:
         font = QFont(self.font())

@@ -1,0 +1,133 @@
+"""``vlagent capture`` — grab the screen (or a region of it), save and index it, and
+optionally ask the model about it."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from vlagent.cli.main import UsageError
+from vlagent.settings.cli_flags import add_setting_flags
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "capture", help="capture the screen or a region, index it, optionally ask about it",
+        description="Capture the screen, save it under <home>/captures/, index it (OCR) as a screenshot and "
+                    "print its id. --region (the default) shows the frozen screen to drag a rectangle on; "
+                    "--full takes every monitor (or --monitor N) without any window. Bind an OS shortcut "
+                    "to 'vlagent capture --region' where no global hotkey is possible (Wayland).")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--region", action="store_true", help="select a region on the frozen screen (default)")
+    mode.add_argument("--full", action="store_true", help="the whole screen, no window (works from scripts)")
+    p.add_argument("--monitor", type=int, metavar="N", help="with --full: only monitor N (1-based; 0 = all)")
+    p.add_argument("--ask", metavar="QUESTION", help="ask the model this question about the capture")
+    p.add_argument("--output", metavar="FILE", help="also write the capture to FILE (format from its extension)")
+    p.add_argument("--no-wait", action="store_true", help="only queue the OCR (a running app or 'watch' does it)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_setting_flags(p, "capture")
+    p.set_defaults(func=run)
+
+
+def run(ctx, args) -> int:
+    from vlagent.capture import CaptureError
+    from vlagent.capture.flow import check_not_paused
+
+    if args.monitor is not None and not args.full:
+        raise UsageError("--monitor goes with --full")
+    if args.monitor is not None and args.monitor < 0:
+        raise UsageError("--monitor takes 0 (all monitors) or a monitor number from 1")
+    settings = ctx.settings
+    try:
+        check_not_paused(settings)
+        grabbed = _grab(settings, args)
+        if grabbed is None:
+            print("vlagent: capture cancelled, nothing was saved", file=sys.stderr)
+            return 1
+        return _finish(ctx, args, *grabbed)
+    except CaptureError as e:
+        print(f"vlagent: {e}", file=sys.stderr)
+        return 1
+
+
+def _grab(settings, args):
+    """(image, info) of the capture, or None when the user cancelled the selection."""
+    from vlagent.capture import capture
+
+    choice = settings.get("capture.backend")
+    if args.full:
+        shot = capture(choice=choice)
+        monitor = args.monitor or 0
+        info = {"mode": "full", "monitor": monitor, "shot": shot}
+        return shot.monitor_image(monitor), info
+    from vlagent.capture.region import RegionRequest, request_region_capture
+
+    outcome = request_region_capture(RegionRequest(question=args.ask), choice=choice,
+                                     language=settings.get("general.language"))
+    if outcome.region is None:
+        return None
+    region = outcome.region
+    info = {"mode": "region", "monitor": region.monitor, "region": region.rect.as_dict(),
+            "whole_screen": region.whole_screen, "shot": outcome.shot}
+    return region.image, info
+
+
+def _finish(ctx, args, image, info) -> int:
+    from vlagent.capture.flow import answer_question, discard_capture, run_capture_jobs, store_capture
+    from vlagent.cli.output import print_json
+
+    settings, index = ctx.settings, ctx.index
+    shot = info.pop("shot")
+    if args.output:
+        try:
+            image.save(args.output)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"cannot write {args.output}: {e}") from None
+    stored = store_capture(image, index=index, settings=settings, home=ctx.home)
+    if not args.no_wait:
+        t0 = time.perf_counter()
+        run_capture_jobs(index, settings, ctx.home, stored.image_id)
+        stored.timings["jobs_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    record = {**stored.as_dict(), "source": "screenshot", **info, "handler": shot.handler,
+              "capture_ms": round(shot.ms, 1), "skipped": [a.as_dict() for a in shot.attempts],
+              "output": args.output, "ocr_text": index.latest_text(stored.image_id, "ocr"),
+              "timings": stored.timings}
+    if not args.json:
+        _print_capture(record)
+    if args.ask:
+        stream = None if args.json else _stream_to_stdout
+        if stream:
+            print(f"Q: {args.ask}\nA: ", end="", flush=True)
+        gen = answer_question(image, args.ask, image_id=stored.image_id, index=index, settings=settings,
+                              home=ctx.home, on_token=stream)
+        if stream:
+            print(flush=True)
+        record["question"] = args.ask
+        record["answer"] = gen.text
+    keep = settings.get("capture.keep")
+    if not keep:
+        discard_capture(index, stored)
+    record["kept"] = keep or not stored.created
+    if args.json:
+        print_json(record)
+    elif not keep and stored.created:
+        print("not kept (capture.keep = false): the capture and its index entry were removed")
+    return 0
+
+
+def _stream_to_stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _print_capture(r: dict) -> None:
+    where = f"monitor {r['monitor']}" if r["monitor"] else "all monitors"
+    if r["mode"] == "region":
+        where = f"region of monitor {r['monitor']}"
+    print(f"captured #{r['id']} {r['width']}x{r['height']} ({where}, via {r['handler']}) → {r['path']}")
+    if r["output"]:
+        print(f"written to {r['output']}")
+    text = r["ocr_text"].strip()
+    if text:
+        lines = text.splitlines()
+        print("text: " + " | ".join(lines[:5]) + (f" … (+{len(lines) - 5} lines)" if len(lines) > 5 else ""))
