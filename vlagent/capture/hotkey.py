@@ -129,10 +129,18 @@ class HotkeyListener:
             except Exception:  # noqa: BLE001 - never let a callback kill the listener thread
                 log.exception("hotkey callback failed")
 
-    def stop(self) -> None:
+    @property
+    def running(self) -> bool:
+        return self._listener is not None and self._listener.is_alive()
+
+    def stop(self, timeout: float = 0.2) -> None:
+        """Stop listening. On X11 pynput's thread ends at the next key or button event after
+        this (it is a daemon thread, so it never holds the process); calling again waits."""
         if self._listener is not None:
             self._listener.stop()
-            self._listener = None
+            self._listener.join(timeout)
+            if not self._listener.is_alive():
+                self._listener = None
 
     def __enter__(self) -> "HotkeyListener":
         return self.start()
