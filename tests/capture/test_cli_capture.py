@@ -33,7 +33,7 @@ def test_full_capture_is_saved_indexed_and_its_text_searchable(shown_pattern, xv
 
 def test_capture_keep_false_leaves_nothing_behind_but_the_output_copy(xvfb_display, vlagent_home, cli, tmp_path):
     out = tmp_path / "copy.png"
-    proc = run_cli("capture", "--full", "--capture-keep", "false", "--json", "--output", out,
+    proc = run_cli("capture", "--full", "--capture-keep", "false", "--no-wait", "--json", "--output", out,
                    env=cli_env(vlagent_home, DISPLAY=xvfb_display), check=True)
     rec = json.loads(proc.stdout)
     assert rec["kept"] is False and out.exists()
@@ -143,3 +143,57 @@ def test_esc_cancels_without_saving(xvfb_display, vlagent_home, tmp_path, cli):
     assert stdout == "" and not out.exists()
     assert not list(vlagent_home.glob("captures/*"))
     assert json.loads(cli("status", "--json", check=True).stdout)["images"] == 0
+
+
+class _Lines:
+    """Lines of a pipe, read in a thread, waited for with a deadline."""
+
+    def __init__(self, pipe):
+        import queue
+        import threading
+
+        self.q = queue.Queue()
+        threading.Thread(target=lambda: [self.q.put(l.decode()) for l in iter(pipe.readline, b"")],
+                         daemon=True).start()
+
+    def wait_for(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            try:
+                line = self.q.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except Exception:
+                break
+            seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"{text!r} never came; got {seen!r}")
+
+
+def test_listen_opens_the_overlay_on_the_hotkey_except_while_paused(shown_pattern, xvfb_display, vlagent_home,
+                                                                   cli):
+    import signal
+
+    x, y, expected = shown_pattern
+    proc = subprocess.Popen([sys.executable, "-m", "vlagent", "capture", "--listen", "--json", "--no-wait"],
+                            cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=cli_env(vlagent_home, DISPLAY=xvfb_display, QT_QPA_PLATFORM="xcb"))
+    out, err = _Lines(proc.stdout), _Lines(proc.stderr)
+    try:
+        err.wait_for("listening: press Ctrl+Shift+A")
+        cli("config", "privacy.paused", "true", check=True)
+        _xdotool(xvfb_display, "key", "ctrl+shift+a")
+        err.wait_for("capturing is paused (privacy.paused): hotkey ignored")
+        cli("config", "privacy.paused", "false", check=True)
+        _xdotool(xvfb_display, "key", "ctrl+shift+a")
+        _xdotool(xvfb_display, "search", "--sync", "--onlyvisible", "--name", "vlagent capture")
+        time.sleep(0.2)
+        _drag(xvfb_display, x + 10, y + 20, x + 210, y + 120)
+        rec = json.loads(out.wait_for('"mode": "region"'))
+        assert rec["region"] == {"x": x + 10, "y": y + 20, "width": 200, "height": 100}
+        assert same_pixels(Image.open(rec["path"]), expected.crop((10, 20, 210, 120)))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+    assert proc.returncode == 0
+    assert json.loads(cli("status", "--json", check=True).stdout)["images"] == 1

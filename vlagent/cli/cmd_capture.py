@@ -3,6 +3,7 @@ optionally ask the model about it."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -20,6 +21,8 @@ def register(sub) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--region", action="store_true", help="select a region on the frozen screen (default)")
     mode.add_argument("--full", action="store_true", help="the whole screen, no window (works from scripts)")
+    mode.add_argument("--listen", action="store_true",
+                      help="stay running: the capture.hotkey opens the region overlay, each time (Ctrl+C ends)")
     p.add_argument("--monitor", type=int, metavar="N", help="with --full: only monitor N (1-based; 0 = all)")
     p.add_argument("--ask", metavar="QUESTION", help="ask the model this question about the capture")
     p.add_argument("--output", metavar="FILE", help="also write the capture to FILE (format from its extension)")
@@ -33,6 +36,8 @@ def run(ctx, args) -> int:
     from vlagent.capture import CaptureError
     from vlagent.capture.flow import check_not_paused
 
+    if args.listen:
+        return _listen(ctx, args)
     if args.monitor is not None and not args.full:
         raise UsageError("--monitor goes with --full")
     if args.monitor is not None and args.monitor < 0:
@@ -66,10 +71,72 @@ def _grab(settings, args):
                                      language=settings.get("general.language"))
     if outcome.region is None:
         return None
-    region = outcome.region
-    info = {"mode": "region", "monitor": region.monitor, "region": region.rect.as_dict(),
-            "whole_screen": region.whole_screen, "shot": outcome.shot}
-    return region.image, info
+    return outcome.region.image, _region_info(outcome.region, outcome.shot)
+
+
+def _region_info(region, shot) -> dict:
+    return {"mode": "region", "monitor": region.monitor, "region": region.rect.as_dict(),
+            "whole_screen": region.whole_screen, "shot": shot}
+
+
+def _listen(ctx, args) -> int:
+    """The hotkey without the desktop app: a Qt event loop, pynput's listener, and the
+    overlay on each press. Pausing (privacy.paused in config.toml) applies at the next press."""
+    import signal
+
+    from vlagent.capture import CaptureError
+    from vlagent.capture.hotkey import GLOBAL_HOTKEY, HotkeyError, HotkeyListener, hotkey_mode, human_hotkey
+    from vlagent.settings import Settings
+
+    settings = ctx.settings
+    hotkey = settings.get("capture.hotkey")
+    try:
+        mode = hotkey_mode(hotkey)
+    except HotkeyError as e:
+        raise UsageError(str(e)) from None
+    if mode.mode != GLOBAL_HOTKEY:
+        print(f"vlagent: no global hotkey here ({mode.reason}).\nInstead, {mode.instruction}", file=sys.stderr)
+        return 1
+    from PySide6.QtCore import QTimer
+
+    from vlagent.gui.overlay import RegionOnRequest
+    from vlagent.gui.screens import ensure_qapplication
+
+    app = ensure_qapplication()
+    app.setQuitOnLastWindowClosed(False)
+
+    def on_region(region, shot):
+        try:
+            _finish(ctx, args, region.image, _region_info(region, shot))
+        except CaptureError as e:
+            print(f"vlagent: {e}", file=sys.stderr, flush=True)
+
+    def on_error(e):
+        print(f"vlagent: {e}", file=sys.stderr, flush=True)
+
+    opener = RegionOnRequest(on_region, choice=settings.get("capture.backend"),
+                             language=settings.get("general.language"), on_error=on_error)
+    listener = HotkeyListener(
+        hotkey, opener.request, paused=lambda: Settings.load(ctx.home.config_path).get("privacy.paused"),
+        on_paused=lambda: print("vlagent: capturing is paused (privacy.paused): hotkey ignored",
+                                file=sys.stderr, flush=True))
+    try:
+        listener.start()
+    except HotkeyError as e:
+        print(f"vlagent: {e}", file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    ticker = QTimer()  # lets Python run its signal handlers while Qt waits
+    ticker.start(200)
+    ticker.timeout.connect(lambda: None)
+    print(f"listening: press {human_hotkey(hotkey)} to capture a region (Ctrl+C to stop)", file=sys.stderr,
+          flush=True)
+    try:
+        app.exec()
+    finally:
+        listener.stop()
+    return 0
 
 
 def _finish(ctx, args, image, info) -> int:
@@ -108,7 +175,9 @@ def _finish(ctx, args, image, info) -> int:
     if not keep:
         discard_capture(index, stored)
     record["kept"] = keep or not stored.created
-    if args.json:
+    if args.json and args.listen:
+        print(json.dumps(record, ensure_ascii=False, default=str), flush=True)  # one line per capture
+    elif args.json:
         print_json(record)
     elif not keep and stored.created:
         print("not kept (capture.keep = false): the capture and its index entry were removed")

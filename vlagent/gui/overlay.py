@@ -270,3 +270,47 @@ def _language(setting: str) -> str:
     from PySide6.QtCore import QLocale
 
     return "zh" if QLocale.system().language() == QLocale.Language.Chinese else "en"
+
+
+class RegionOnRequest(QObject):
+    """Opens the overlay whenever :meth:`request` is called, from any thread (the hotkey
+    listener calls it from pynput's). Capturing and showing happen in the Qt thread; a
+    request while an overlay is open is ignored. ``on_region(region, shot)`` gets each
+    selection (not cancellations); ``on_error(exc)`` gets capture failures."""
+
+    _requested = Signal()
+    shown = Signal(float)
+
+    def __init__(self, on_region: Callable, *, choice: str = "auto", language: str = "auto",
+                 on_error: Callable[[Exception], None] | None = None):
+        super().__init__()
+        self.on_region = on_region
+        self.on_error = on_error
+        self.choice = choice
+        self.language = language
+        self.overlay: RegionOverlay | None = None
+        self._requested.connect(self._open, Qt.ConnectionType.QueuedConnection)
+
+    def request(self) -> None:
+        self._requested.emit()
+
+    def _open(self) -> None:
+        from vlagent.capture import CaptureError, capture
+
+        if self.overlay is not None:
+            return
+        try:
+            shot = capture(choice=self.choice)
+        except CaptureError as e:
+            if self.on_error:
+                self.on_error(e)
+            return
+        self.overlay = RegionOverlay(shot, language=self.language)
+        self.overlay.shown.connect(self.shown)
+        self.overlay.finished.connect(lambda region: self._done(region, shot))
+        self.overlay.show()
+
+    def _done(self, region: Region | None, shot: Shot) -> None:
+        self.overlay = None
+        if region is not None:
+            self.on_region(region, shot)
