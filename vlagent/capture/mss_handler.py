@@ -1,13 +1,24 @@
-"""Capture with mss: X11 (XGetImage over xcb), Windows (GDI) and macOS (CoreGraphics)."""
+"""Capture with mss: X11 (XGetImage/XShm over xcb), Windows (GDI) and macOS (CoreGraphics).
+
+The mss connection is kept between grabs (one per display): opening it and setting up the
+shared-memory segment cost more than a 4K grab itself, and the hotkey path pays for every
+millisecond. A grab that fails on a kept connection is retried once on a fresh one (the X
+server may have restarted).
+"""
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 
 from PIL import Image
 
 from vlagent.capture.base import Availability, CaptureError, Monitor, Rect, Shot
-from vlagent.capture.session import WAYLAND, HEADLESS, Session, detect
+from vlagent.capture.session import HEADLESS, WAYLAND, Session, detect
+
+_connections: dict[str, object] = {}  # display name → mss.MSS
+_lock = threading.Lock()
 
 
 class MssHandler:
@@ -24,18 +35,22 @@ class MssHandler:
         return Availability(True)
 
     def grab(self) -> Shot:
-        import mss
         from mss.exception import ScreenShotError
 
         t0 = time.perf_counter()
-        try:
-            with mss.MSS() as sct:
-                found = sct.monitors
-                whole = found[0]
-                raw = sct.grab(whole)
-        except ScreenShotError as e:
-            raise CaptureError(f"mss could not grab the screen: {e}") from e
-        image = Image.frombytes("RGB", raw.size, raw.bgra, "raw", "BGRX")
+        key = os.environ.get("DISPLAY", "")
+        with _lock:
+            try:
+                found, raw = _grab_all(_connection(key))
+            except ScreenShotError:
+                _drop(key)
+                try:
+                    found, raw = _grab_all(_connection(key))
+                except ScreenShotError as e:
+                    _drop(key)
+                    raise CaptureError(f"mss could not grab the screen: {e}") from e
+        whole = found[0]
+        image = Image.frombuffer("RGB", raw.size, raw.raw, "raw", "BGRX", 0, 1)
         left, top = whole["left"], whole["top"]
         # macOS reports monitors in points but grabs Retina pixels: scale the geometry to the image.
         sx, sy = image.width / whole["width"], image.height / whole["height"]
@@ -47,3 +62,28 @@ class MssHandler:
             for i, m in enumerate(found[1:] or [whole], start=1)
         ]
         return Shot(image, monitors, handler=self.name, origin=(left, top), ms=(time.perf_counter() - t0) * 1000)
+
+
+def _connection(key: str):
+    import mss
+
+    sct = _connections.get(key)
+    if sct is None:
+        sct = _connections[key] = mss.MSS()
+    return sct
+
+
+def _grab_all(sct):
+    if hasattr(sct, "_monitors"):
+        sct._monitors = None  # mss caches the layout for the connection's life; monitors come and go
+    found = sct.monitors
+    return found, sct.grab(found[0])
+
+
+def _drop(key: str) -> None:
+    sct = _connections.pop(key, None)
+    if sct is not None:
+        try:
+            sct.close()
+        except Exception:  # noqa: BLE001 - the connection is already broken
+            pass

@@ -47,9 +47,10 @@ class Region:
 
 
 def pil_to_qimage(image: Image.Image) -> QImage:
+    """As Qt's native 32-bit format (B,G,R,X bytes), so making a pixmap needs no conversion."""
     rgb = image.convert("RGB")
-    data = rgb.tobytes("raw", "RGB")
-    return QImage(data, rgb.width, rgb.height, rgb.width * 3, QImage.Format.Format_RGB888).copy()
+    data = rgb.tobytes("raw", "BGRX")
+    return QImage(data, rgb.width, rgb.height, rgb.width * 4, QImage.Format.Format_RGB32).copy()
 
 
 class _ScreenWindow(QWidget):
@@ -74,8 +75,13 @@ class _ScreenWindow(QWidget):
         self.pixmap = QPixmap.fromImage(pil_to_qimage(frozen))
         # Tell Qt how many image pixels make one logical pixel here, so drawing maps 1:1.
         self.pixmap.setDevicePixelRatio(region.width / max(screen.geometry().width(), 1))
+        self.dimmed = QPixmap(self.pixmap)  # dimmed once: a drag then only blits (4K screens)
+        painter = QPainter(self.dimmed)
+        painter.fillRect(QRectF(0, 0, self.dimmed.width(), self.dimmed.height()), DIM)
+        painter.end()
         self.start: QPointF | None = None
         self.end: QPointF | None = None
+        self._dirty = QRectF()
 
     # --- geometry -------------------------------------------------------------------------
     def selection_logical(self) -> QRectF | None:
@@ -106,7 +112,14 @@ class _ScreenWindow(QWidget):
     def mouseMoveEvent(self, e):
         if self.start is not None and e.buttons() & Qt.MouseButton.LeftButton:
             self.end = e.position()
-            self.update()
+            self._update_selection()
+
+    def _update_selection(self) -> None:
+        """Repaint only what the selection and its label covered before and cover now."""
+        sel = self.selection_logical()
+        now = QRectF() if sel is None else sel.united(self.label_box(sel, 200, 40)).adjusted(-3, -3, 3, 3)
+        self.update(self._dirty.united(now).toAlignedRect())
+        self._dirty = now
 
     def mouseReleaseEvent(self, e):
         if e.button() != Qt.MouseButton.LeftButton or self.start is None:
@@ -129,9 +142,7 @@ class _ScreenWindow(QWidget):
     # --- drawing --------------------------------------------------------------------------
     def paintEvent(self, _event):
         p = QPainter(self)
-        full = QRectF(self.rect())
-        p.drawPixmap(full, self.pixmap, QRectF(self.pixmap.rect()))
-        p.fillRect(full, DIM)
+        p.drawPixmap(QRectF(self.rect()), self.dimmed, QRectF(self.dimmed.rect()))
         sel = self.selection_logical()
         if sel is not None and sel.width() > 0 and sel.height() > 0:
             ratio = self.pixmap.devicePixelRatio()
