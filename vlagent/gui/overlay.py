@@ -46,11 +46,12 @@ class Region:
     whole_screen: bool = False
 
 
-def pil_to_qimage(image: Image.Image) -> QImage:
-    """As Qt's native 32-bit format (B,G,R,X bytes), so making a pixmap needs no conversion."""
-    rgb = image.convert("RGB")
-    data = rgb.tobytes("raw", "BGRX")
-    return QImage(data, rgb.width, rgb.height, rgb.width * 4, QImage.Format.Format_RGB32).copy()
+def pil_to_pixmap(image: Image.Image) -> QPixmap:
+    """Handing Qt packed RGB and letting it widen to its native 32 bits was the fastest way
+    measured (4K: ~25 ms, against ~60 ms for PIL packing BGRX itself)."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    data = rgb.tobytes()  # alive until fromImage has copied it
+    return QPixmap.fromImage(QImage(data, rgb.width, rgb.height, rgb.width * 3, QImage.Format.Format_RGB888))
 
 
 class _ScreenWindow(QWidget):
@@ -72,7 +73,7 @@ class _ScreenWindow(QWidget):
         self.setMouseTracking(True)
         self.setScreen(screen)
         self.setGeometry(screen.geometry())
-        self.pixmap = QPixmap.fromImage(pil_to_qimage(frozen))
+        self.pixmap = pil_to_pixmap(frozen)
         # Tell Qt how many image pixels make one logical pixel here, so drawing maps 1:1.
         self.pixmap.setDevicePixelRatio(region.width / max(screen.geometry().width(), 1))
         self.dimmed = QPixmap(self.pixmap)  # dimmed once: a drag then only blits (4K screens)
@@ -211,7 +212,7 @@ class RegionOverlay(QObject):
         screens = QGuiApplication.screens()
         regions = screen_regions(shot, [native_rect(s) for s in screens])
         self.windows = [
-            _ScreenWindow(self, screen, i, region, shot.crop(region), hint)
+            _ScreenWindow(self, screen, i, region, _part(shot, region), hint)
             for i, (screen, region) in enumerate(zip(screens, regions), start=1)
         ]
 
@@ -273,6 +274,10 @@ def select_region(shot: Shot, *, language: str = "auto",
     if not overlay.done:
         loop.exec()
     return overlay.result
+
+
+def _part(shot: Shot, region: Rect) -> Image.Image:
+    return shot.image if region == Rect(0, 0, *shot.image.size) else shot.crop(region)  # one monitor: no copy
 
 
 def _language(setting: str) -> str:
