@@ -197,3 +197,19 @@ def test_listen_opens_the_overlay_on_the_hotkey_except_while_paused(shown_patter
         proc.wait(10)
     assert proc.returncode == 0
     assert json.loads(cli("status", "--json", check=True).stdout)["images"] == 1
+
+
+def test_check_reports_grabbers_and_the_hotkey_mode(xvfb_display, vlagent_home):
+    on_x = run_cli("capture", "--check", "--json", env=cli_env(vlagent_home, DISPLAY=xvfb_display,
+                                                                XDG_SESSION_TYPE="x11"), check=True)
+    rec = json.loads(on_x.stdout)
+    assert rec["session"] == "x11"
+    assert [(h["handler"], h["available"]) for h in rec["handlers"]] == [
+        ("mss", True), ("qt", True), ("grim", False), ("portal", False)]
+    assert rec["hotkey"]["mode"] == "global-hotkey"
+    env = cli_env(vlagent_home, WAYLAND_DISPLAY="wayland-9", XDG_SESSION_TYPE="wayland", PATH="/usr/bin:/bin",
+                  DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent")
+    wayland = run_cli("capture", "--check", env=env)
+    assert wayland.returncode == 1  # no grabber works: no grim, no portal
+    assert "hotkey <ctrl>+<shift>+a: os-shortcut" in wayland.stdout_text
+    assert "bind Ctrl+Shift+A in your desktop's keyboard settings to run: vlagent capture --region" in wayland.stdout_text

@@ -23,6 +23,8 @@ def register(sub) -> None:
     mode.add_argument("--full", action="store_true", help="the whole screen, no window (works from scripts)")
     mode.add_argument("--listen", action="store_true",
                       help="stay running: the capture.hotkey opens the region overlay, each time (Ctrl+C ends)")
+    mode.add_argument("--check", action="store_true",
+                      help="capture nothing: say which screen grabbers work here and how the hotkey can work")
     p.add_argument("--monitor", type=int, metavar="N", help="with --full: only monitor N (1-based; 0 = all)")
     p.add_argument("--ask", metavar="QUESTION", help="ask the model this question about the capture")
     p.add_argument("--output", metavar="FILE", help="also write the capture to FILE (format from its extension)")
@@ -36,6 +38,8 @@ def run(ctx, args) -> int:
     from vlagent.capture import CaptureError
     from vlagent.capture.flow import check_not_paused
 
+    if args.check:
+        return _check(ctx, args)
     if args.listen:
         return _listen(ctx, args)
     if args.monitor is not None and not args.full:
@@ -77,6 +81,34 @@ def _grab(settings, args):
 def _region_info(region, shot) -> dict:
     return {"mode": "region", "monitor": region.monitor, "region": region.rect.as_dict(),
             "whole_screen": region.whole_screen, "shot": shot}
+
+
+def _check(ctx, args) -> int:
+    from vlagent.capture import build_handlers
+    from vlagent.capture.hotkey import HotkeyError, hotkey_mode
+    from vlagent.capture.session import detect
+    from vlagent.cli.output import print_json
+
+    session = detect()
+    handlers = []
+    for h in build_handlers(ctx.settings.get("capture.backend"), session):
+        usable = h.available()
+        handlers.append({"handler": h.name, "available": usable.ok, "reason": usable.reason})
+    hotkey = ctx.settings.get("capture.hotkey")
+    try:
+        mode = {"hotkey": hotkey, **hotkey_mode(hotkey, session).as_dict()}
+    except HotkeyError as e:
+        mode = {"hotkey": hotkey, "mode": None, "reason": str(e), "instruction": ""}
+    if args.json:
+        print_json({"session": session.kind, "desktop": session.desktop, "handlers": handlers, "hotkey": mode})
+        return 0
+    print(f"session: {session.kind}" + (f" ({session.desktop})" if session.desktop else ""))
+    for h in handlers:
+        print(f"  {h['handler']:<7} {'usable' if h['available'] else 'no: ' + h['reason']}")
+    print(f"hotkey {mode['hotkey']}: {mode['mode'] or 'invalid'} — {mode['reason']}")
+    if mode["instruction"]:
+        print(f"  {mode['instruction']}")
+    return 0 if any(h["available"] for h in handlers) else 1
 
 
 def _listen(ctx, args) -> int:
