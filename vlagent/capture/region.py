@@ -26,7 +26,7 @@ class RegionRequest:
     """What the one who shows the overlay needs to finish the job."""
 
     question: str | None = None
-    keep: bool | None = None  # None: the capture.keep setting decides
+    keep: bool = True  # False: "don't keep this capture" (removed after the answer)
 
 
 @dataclass

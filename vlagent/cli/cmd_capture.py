@@ -71,7 +71,7 @@ def _grab(settings, args):
         return shot.monitor_image(monitor), info
     from vlagent.capture.region import RegionRequest, request_region_capture
 
-    outcome = request_region_capture(RegionRequest(question=args.ask), choice=choice,
+    outcome = request_region_capture(RegionRequest(args.ask, settings.get("capture.keep")), choice=choice,
                                      language=settings.get("general.language"))
     if outcome.region is None:
         return None
@@ -194,11 +194,21 @@ def _finish(ctx, args, image, info) -> int:
     if not args.json:
         _print_capture(record)
     if args.ask:
+        from vlagent.vlm.base import VlmError
+
+        if settings.get("vlm.backend") != "transformers":
+            print(f"note: the capture is sent to the remote model at {settings.get('vlm.openai_base_url')}",
+                  file=sys.stderr)
         stream = None if args.json else _stream_to_stdout
         if stream:
             print(f"Q: {args.ask}\nA: ", end="", flush=True)
-        gen = answer_question(image, args.ask, image_id=stored.image_id, index=index, settings=settings,
-                              home=ctx.home, on_token=stream)
+        try:
+            gen = answer_question(image, args.ask, image_id=stored.image_id, index=index, settings=settings,
+                                  home=ctx.home, on_token=stream)
+        except VlmError as e:
+            print(f"\nvlagent: the capture was saved as #{stored.image_id}, but the question could not be "
+                  f"answered: {e}", file=sys.stderr)
+            return 1
         if stream:
             print(flush=True)
         record["question"] = args.ask
