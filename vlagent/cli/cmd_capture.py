@@ -206,8 +206,9 @@ def _finish(ctx, args, image, info) -> int:
             gen = answer_question(image, args.ask, image_id=stored.image_id, index=index, settings=settings,
                                   home=ctx.home, on_token=stream)
         except VlmError as e:
-            print(f"\nvlagent: the capture was saved as #{stored.image_id}, but the question could not be "
-                  f"answered: {e}", file=sys.stderr)
+            if not settings.get("capture.keep"):
+                discard_capture(index, stored)
+            print(f"\nvlagent: the question could not be answered: {e}", file=sys.stderr)
             return 1
         if stream:
             print(flush=True)
