@@ -89,10 +89,15 @@ def test_outside_the_selection_is_dimmed_and_inside_is_the_frozen_screen(overlay
     screen = qapp.primaryScreen().geometry()
     image = Image.new("RGB", (screen.width() * 2, screen.height() * 2), (200, 120, 40))
     ov, w, _ = overlay(2, image)
+    banner = QPoint(w.width() // 2, 40)  # the hint, top centre
+    assert w.grab().toImage().pixelColor(banner).red() < 40
     qtbot.mousePress(w, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.wait(50)  # painted once with the press alone, as between real mouse events
     qtbot.mouseMove(w, QPoint(300, 250))
     qtbot.wait(50)
     shown = w.grab().toImage()
+    on_screen = w.screen().grabWindow(w.winId()).toImage()  # what partial repaints left on screen
+    assert on_screen.pixelColor(banner) == on_screen.pixelColor(500, 400)  # the hint is gone during a drag
     inside, outside = shown.pixelColor(200, 200), shown.pixelColor(500, 400)
     assert (inside.red(), inside.green(), inside.blue()) == (200, 120, 40)
     assert outside.red() < 130 and outside.green() < 80  # dimmed

@@ -156,7 +156,7 @@ class _ScreenWindow(QWidget):
             p.drawRect(sel.adjusted(-0.5, -0.5, 0.5, 0.5))
             phys = self.selection_physical()
             self._label(p, f"{phys.width} × {phys.height}", sel)
-        elif self.hint:
+        elif self.hint and self.start is None:  # gone once a drag starts (drags repaint only their area)
             self._banner(p, self.hint)
         p.end()
         self.overlay.painted(self)
