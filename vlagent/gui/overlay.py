@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from PIL import Image
-from PySide6.QtCore import QEventLoop, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEventLoop, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QCursor, QFont, QFontMetricsF, QGuiApplication, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
@@ -76,10 +76,7 @@ class _ScreenWindow(QWidget):
         self.pixmap = pil_to_pixmap(frozen)
         # Tell Qt how many image pixels make one logical pixel here, so drawing maps 1:1.
         self.pixmap.setDevicePixelRatio(region.width / max(screen.geometry().width(), 1))
-        self.dimmed = QPixmap(self.pixmap)  # dimmed once: a drag then only blits (4K screens)
-        painter = QPainter(self.dimmed)
-        painter.fillRect(QRectF(0, 0, self.dimmed.width(), self.dimmed.height()), DIM)
-        painter.end()
+        self.dimmed: QPixmap | None = None  # made after the first paint, so it doesn't delay it
         self.start: QPointF | None = None
         self.end: QPointF | None = None
         self._dirty = QRectF()
@@ -143,7 +140,12 @@ class _ScreenWindow(QWidget):
     # --- drawing --------------------------------------------------------------------------
     def paintEvent(self, _event):
         p = QPainter(self)
-        p.drawPixmap(QRectF(self.rect()), self.dimmed, QRectF(self.dimmed.rect()))
+        if self.dimmed is not None:
+            p.drawPixmap(QRectF(self.rect()), self.dimmed, QRectF(self.dimmed.rect()))
+        else:
+            p.drawPixmap(QRectF(self.rect()), self.pixmap, QRectF(self.pixmap.rect()))
+            p.fillRect(QRectF(self.rect()), DIM)
+            QTimer.singleShot(0, self, self._make_dimmed)
         sel = self.selection_logical()
         if sel is not None and sel.width() > 0 and sel.height() > 0:
             ratio = self.pixmap.devicePixelRatio()
@@ -160,6 +162,15 @@ class _ScreenWindow(QWidget):
             self._banner(p, self.hint)
         p.end()
         self.overlay.painted(self)
+
+    def _make_dimmed(self) -> None:
+        """The dimmed screen as one pixmap: a drag then repaints with a plain blit (4K screens)."""
+        if self.dimmed is None:
+            dimmed = QPixmap(self.pixmap)
+            painter = QPainter(dimmed)
+            painter.fillRect(QRectF(0, 0, dimmed.width(), dimmed.height()), DIM)
+            painter.end()
+            self.dimmed = dimmed
 
     def _label(self, p: QPainter, text: str, sel: QRectF) -> None:
         font = QFont(self.font())
