@@ -50,6 +50,9 @@ def run(ctx, args) -> int:
     try:
         check_not_paused(settings)
         grabbed = _grab(settings, args)
+        if grabbed is HANDED_OFF:
+            print("handed to the running vlagent app")
+            return 0
         if grabbed is None:
             print("vlagent: capture cancelled, nothing was saved", file=sys.stderr)
             return 1
@@ -59,8 +62,12 @@ def run(ctx, args) -> int:
         return 1
 
 
+HANDED_OFF = object()
+
+
 def _grab(settings, args):
-    """(image, info) of the capture, or None when the user cancelled the selection."""
+    """(image, info) of the capture; None when the user cancelled the selection; HANDED_OFF
+    when a running app took the region request."""
     from vlagent.capture import capture
 
     choice = settings.get("capture.backend")
@@ -71,8 +78,11 @@ def _grab(settings, args):
         return shot.monitor_image(monitor), info
     from vlagent.capture.region import RegionRequest, request_region_capture
 
+    # The desktop app's single-instance channel will be passed here as ``handoff=``.
     outcome = request_region_capture(RegionRequest(args.ask, settings.get("capture.keep")), choice=choice,
                                      language=settings.get("general.language"))
+    if outcome.handed_off:
+        return HANDED_OFF
     if outcome.region is None:
         return None
     return outcome.region.image, _region_info(outcome.region, outcome.shot)
