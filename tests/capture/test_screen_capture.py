@@ -32,7 +32,7 @@ def test_qt_handler_in_the_cli_captures_the_same_pixels(shown_pattern, xvfb_disp
                    home=vlagent_home, env=cli_env(vlagent_home, DISPLAY=xvfb_display, QT_QPA_PLATFORM="xcb"),
                    check=True)
     rec = json.loads(proc.stdout)
-    assert rec["handler"] == "qt" and (rec["width"], rec["height"]) == (1920, 1080)
+    assert rec["capture"]["handler"] == "qt" and (rec["width"], rec["height"]) == (1920, 1080)
     saved = Image.open(rec["path"])
     assert same_pixels(saved, Image.open(out))
     assert same_pixels(saved.crop((x, y, x + expected.width, y + expected.height)), expected)
@@ -60,5 +60,8 @@ def test_qt_grabs_a_monitor_in_physical_pixels_even_when_qt_scales_it(two_monito
                        "--output", out, env=env, check=True)
     rec = json.loads(proc.stdout)
     assert (rec["width"], rec["height"]) == (1280, 1024) and rec["monitor"] == 2
+    # every monitor's geometry, in physical pixels, whatever Qt's scaling
+    assert [(m["x"], m["y"], m["width"], m["height"]) for m in rec["capture"]["monitors"]] == TWO_MONITORS
+    assert [m["scale"] for m in rec["capture"]["monitors"]] == ([1.0, 2.0] if scales else [1.0, 1.0])
     got = Image.open(out)
     assert same_pixels(got.crop((50, 60, 50 + expected.width, 60 + expected.height)), expected)

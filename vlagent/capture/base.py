@@ -119,6 +119,8 @@ class Shot:
         return self.image.crop(rect.box)
 
     def describe(self) -> dict:
+        """How the screen was captured: by which handler, the whole image's size, every
+        monitor's geometry, and why the handlers before it were skipped."""
         return {"handler": self.handler, "width": self.image.width, "height": self.image.height,
                 "monitors": [m.as_dict() for m in self.monitors], "ms": round(self.ms, 1),
                 "skipped": [a.as_dict() for a in self.attempts]}

@@ -16,11 +16,6 @@ class Session:
     desktop: str = ""  # XDG_CURRENT_DESKTOP, lower-cased ("gnome", "kde", "sway", …)
     xwayland: bool = False  # an X display exists inside a Wayland session (it sees X clients only)
 
-    @property
-    def has_x(self) -> bool:
-        """A real X11 screen to grab and global keys to listen to (not XWayland's)."""
-        return self.kind == X11
-
 
 def detect(env: Mapping[str, str] | None = None, platform: str | None = None) -> Session:
     env = os.environ if env is None else env

@@ -197,8 +197,7 @@ def _finish(ctx, args, image, info) -> int:
         t0 = time.perf_counter()
         run_capture_jobs(index, settings, ctx.home, stored.image_id)
         stored.timings["jobs_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-    record = {**stored.as_dict(), "source": "screenshot", **info, "handler": shot.handler,
-              "capture_ms": round(shot.ms, 1), "skipped": [a.as_dict() for a in shot.attempts],
+    record = {**stored.as_dict(), "source": "screenshot", **info, "capture": shot.describe(),
               "output": args.output, "ocr_text": index.latest_text(stored.image_id, "ocr"),
               "timings": stored.timings}
     if not args.json:
@@ -246,7 +245,7 @@ def _print_capture(r: dict) -> None:
     where = f"monitor {r['monitor']}" if r["monitor"] else "all monitors"
     if r["mode"] == "region":
         where = f"region of monitor {r['monitor']}"
-    print(f"captured #{r['id']} {r['width']}x{r['height']} ({where}, via {r['handler']}) → {r['path']}")
+    print(f"captured #{r['id']} {r['width']}x{r['height']} ({where}, via {r['capture']['handler']}) → {r['path']}")
     if r["output"]:
         print(f"written to {r['output']}")
     text = r["ocr_text"].strip()
