@@ -223,7 +223,7 @@ class RegionOverlay(QObject):
         screens = QGuiApplication.screens()
         regions = screen_regions(shot, [native_rect(s) for s in screens])
         self.windows = [
-            _ScreenWindow(self, screen, i, region, _part(shot, region), hint)
+            _ScreenWindow(self, screen, _monitor_number(shot, region, i), region, _part(shot, region), hint)
             for i, (screen, region) in enumerate(zip(screens, regions), start=1)
         ]
 
@@ -285,6 +285,11 @@ def select_region(shot: Shot, *, language: str = "auto",
     if not overlay.done:
         loop.exec()
     return overlay.result
+
+
+def _monitor_number(shot: Shot, region: Rect, fallback: int) -> int:
+    """The Shot's number for the monitor a window shows (Qt may list screens in another order)."""
+    return next((m.index for m in shot.monitors if m.rect == region), fallback)
 
 
 def _part(shot: Shot, region: Rect) -> Image.Image:
