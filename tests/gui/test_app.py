@@ -85,19 +85,27 @@ def test_tray_menu_actions_do_what_they_say(qtbot, make_app, gui_home):
     assert QApplication.instance().exec() == 0  # Quit ends the event loop
 
 
-def test_tray_tooltip_follows_the_worker_state(qtbot, make_app):
+def test_tray_state_from_the_worker_status():
+    from vlagent.gui.agent_bridge import tray_state
     from vlagent.worker import WorkerStatus
 
-    app = make_app(tray=True)
-    app.start()
-    app.agent = type("Agent", (), {"error": None, "running": True})()
-    app._status(WorkerStatus(state="busy", queued=12, current={"kind": "ocr", "name": "截图.png"}))
-    assert app.tray.state == "busy" and app.tray.tooltip == "vlagent — Indexing: 12 left · 截图.png"
-    app._status(WorkerStatus(state="busy", queued=3, current={"kind": "describe"}, model_loaded=False))
-    assert app.tray.state == "loading" and app.tray.tooltip == "vlagent — Loading the model…"
-    app._status(WorkerStatus(state="idle", model_loaded=True))
-    assert app.tray.state == "idle" and app.tray.tooltip == "vlagent — Idle · model loaded"
+    assert tray_state(None, False) == "loading"  # the worker is starting
+    assert tray_state(WorkerStatus(state="idle"), False) == "idle"
+    assert tray_state(WorkerStatus(state="busy", queued=12, current={"kind": "ocr"}), False) == "busy"
+    assert tray_state(WorkerStatus(state="busy", current={"kind": "describe"}, model_loaded=False), False) == "loading"
+    assert tray_state(WorkerStatus(state="busy", current={"kind": "ask"}, model_loaded=True), False) == "busy"
+    assert tray_state(WorkerStatus(state="idle"), False, loading_model=True) == "loading"
+    assert tray_state(WorkerStatus(state="paused"), True) == "paused"
+    assert tray_state(WorkerStatus(state="stopped", error="RuntimeError: disk full"), False) == "error"
+
+
+def test_a_worker_that_stops_on_an_error_turns_the_tray_red_and_says_why(qtbot, make_app, gui_home, gui_settings):
+    from vlagent.gui.agent_bridge import AgentBridge
+    from vlagent.worker import WorkerStatus
+
+    bridge = AgentBridge(gui_home, gui_settings)
+    app = make_app(tray=True, agent=bridge)
     with qtbot.waitSignal(app.notified) as note:
-        app._status(WorkerStatus(state="stopped", error="RuntimeError: disk full"))
-    assert app.tray.state == "error" and "disk full" in app.tray.tooltip
+        bridge._on_status(WorkerStatus(state="stopped", error="RuntimeError: disk full"))  # the worker's listener
+    assert app.tray.state == "error" and app.tray.tooltip == "vlagent — Error: RuntimeError: disk full"
     assert note.args == ["The background worker stopped", "RuntimeError: disk full", True]
