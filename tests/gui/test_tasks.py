@@ -49,3 +49,22 @@ def test_errors_go_to_on_error_and_unkeyed_tasks_all_run(qtbot):
     assert results == [0, 1, 2]
     assert len(errors) == 1 and isinstance(errors[0], ZeroDivisionError)
     tasks.stop()
+
+
+def test_thousands_of_results_are_delivered_without_harm(qtbot):
+    """PySide6 6.12.0 lost a reference to True on every Signal.emit(): a few hundred deliveries
+    aborted the interpreter. The pinned binding must not; the app refuses to start on one that does."""
+    import sys
+
+    from vlagent.gui.app import signal_emit_leaks
+
+    assert not signal_emit_leaks()
+    tasks = TaskThread("test")
+    results = []
+    before = sys.getrefcount(True)
+    for i in range(3000):
+        tasks.submit(lambda i=i: i % 2 == 0, results.append)
+    qtbot.waitUntil(lambda: len(results) == 3000, timeout=60_000)
+    assert results[:4] == [True, False, True, False]
+    assert sys.getrefcount(True) >= before - 10  # no steady loss (a few may be held elsewhere)
+    tasks.stop()

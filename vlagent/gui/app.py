@@ -343,6 +343,21 @@ class DesktopApp(QObject):
             self._hotkey = None
 
 
+def signal_emit_leaks() -> bool:
+    """True on a Qt binding whose ``Signal.emit()`` drops a reference to ``True`` on every call
+    (PySide6 6.12.0): a long-running app then aborts after a few hundred signals."""
+    import sys
+
+    class Probe(QObject):
+        ping = Signal()
+
+    probe = Probe()
+    before = sys.getrefcount(True)
+    for _ in range(3):
+        probe.ping.emit()
+    return sys.getrefcount(True) < before
+
+
 def run_app(home, settings, first_request: dict, *, worker: bool = True, tray: bool | None = None,
             background: bool = False) -> int:
     """Run the desktop app until Quit; ``first_request`` is what this launch asked for."""
@@ -351,6 +366,12 @@ def run_app(home, settings, first_request: dict, *, worker: bool = True, tray: b
 
     from vlagent.gui.instance import InstanceServer, send_request
 
+    if signal_emit_leaks():
+        import PySide6
+
+        print(f"vlagent: PySide6 {PySide6.__version__} has a bug that crashes the desktop app; install another "
+              "version: pip install 'PySide6-Essentials==6.11.3'", file=sys.stderr)
+        return 1
     qapp = QApplication.instance() or QApplication(["vlagent"])  # argv[0] names the X11 window class
     qapp.setApplicationName("vlagent")
     qapp.setApplicationDisplayName("vlagent")
