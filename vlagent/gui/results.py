@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 
 from vlagent.index.search import HL_END, HL_START, Filters, highlight, search
 
-PAGE_SIZE = 60
+PAGE_SIZE = 30  # a screenful and then some; more pages load on scroll
 THUMB = 88
 ROW_HEIGHT = THUMB + 16
 HIGHLIGHT_BG = "#ffe066"
