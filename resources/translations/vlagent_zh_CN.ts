@@ -94,6 +94,14 @@
         <translation>后台工作进程已停止</translation>
     </message>
     <message>
+        <source>The model could not be loaded</source>
+        <translation>无法加载模型</translation>
+    </message>
+    <message>
+        <source>{model}: check Settings → Model, or pull it first.</source>
+        <translation>{model}：请检查“设置 → 模型”，或先下载该模型。</translation>
+    </message>
+    <message>
         <source>the background worker is off</source>
         <translation>后台工作进程未开启</translation>
     </message>
@@ -930,6 +938,14 @@
     <message>
         <source>Keep captures (PNG under captures/) and index them</source>
         <translation>保留截图（captures/ 下的 PNG）并为其建立索引</translation>
+    </message>
+    <message>
+        <source>Capture backend</source>
+        <translation>截图方式</translation>
+    </message>
+    <message>
+        <source>Screen grabber (auto = mss, then Qt, then grim, then the desktop portal)</source>
+        <translation>屏幕抓取方式（自动 = 依次尝试 mss、Qt、grim、桌面门户）</translation>
     </message>
     <message>
         <source>API enabled</source>
