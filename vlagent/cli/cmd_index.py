@@ -81,7 +81,7 @@ def index_paths(ctx, args) -> dict:
 
     t0 = time.monotonic()
     show = not (args.quiet or args.json)
-    files = list(iter_files(args.paths, FileFilter.from_settings(settings), on_error=scan_error))
+    files = list(iter_files(args.paths, FileFilter.from_settings(settings, ctx.home), on_error=scan_error))
     bar = Progress("indexing", len(files), enabled=show)
     for path in files:
         out = ingestor.ingest_path(path, source=args.source, force=args.force)

@@ -17,13 +17,16 @@ class FileFilter:
     excluded_folders: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings) -> "FileFilter":
+    def from_settings(cls, settings, home=None) -> "FileFilter":
+        """``home``: the data home, never indexed (its thumbnails would come back as images)."""
+        excluded = [os.path.abspath(os.path.expanduser(p)) for p in settings.get("privacy.excluded_folders")]
+        if home is not None:
+            excluded.append(os.path.abspath(home.root))
         return cls(
             extensions=frozenset(e.lower().lstrip(".") for e in settings.get("ingest.extensions")),
             exclude=tuple(settings.get("watch.exclude")),
             include_hidden=settings.get("watch.include_hidden"),
-            excluded_folders=tuple(os.path.abspath(os.path.expanduser(p)) for p in
-                                   settings.get("privacy.excluded_folders")),
+            excluded_folders=tuple(excluded),
         )
 
     def dir_allowed(self, path: str) -> bool:
@@ -33,7 +36,7 @@ class FileFilter:
         for pat in self.exclude:
             if pat.endswith("/") and fnmatch.fnmatch(name, pat[:-1]):
                 return False
-        return not self._in_excluded_folder(path)
+        return not self.in_excluded_folder(path)
 
     def file_allowed(self, path: str) -> bool:
         name = os.path.basename(path)
@@ -57,9 +60,9 @@ class FileFilter:
             if not self.dir_allowed(parent) and (root is None or parent != root.rstrip(os.sep)):
                 return False
             parent = os.path.dirname(parent)
-        return not self._in_excluded_folder(path)
+        return not self.in_excluded_folder(path)
 
-    def _in_excluded_folder(self, path: str) -> bool:
+    def in_excluded_folder(self, path: str) -> bool:
         for ex in self.excluded_folders:
             if path == ex or path.startswith(ex.rstrip(os.sep) + os.sep):
                 return True
@@ -74,6 +77,11 @@ def iter_files(paths: Iterable[str | os.PathLike], flt: FileFilter,
     """
     for p in paths:
         p = os.path.abspath(os.path.expanduser(os.fspath(p)))
+        if flt.in_excluded_folder(p):
+            if on_error:
+                on_error(p, ValueError(f"{p}: inside an excluded folder (privacy.excluded_folders or the "
+                                       "data home); not indexed"))
+            continue
         if os.path.isdir(p):
             yield from _walk(p, flt, on_error)
         elif os.path.lexists(p):
