@@ -75,9 +75,14 @@ def index_paths(ctx, args) -> dict:
 
     def scan_error(path, err):
         counts["failed"] += 1
-        msg = str(err)
-        index.record_failure(path, "scan", msg)
-        failures.append({"path": path, "error": msg, "type": "scan"})
+        if isinstance(err, PermissionError):
+            code, msg = "permission", f"{path}: permission denied (cannot list this folder)"
+        elif isinstance(err, FileNotFoundError):
+            code, msg = "vanished", str(err) if str(path) in str(err) else f"{path}: no such file or folder"
+        else:
+            code, msg = "scan", str(err)
+        index.record_failure(path, code, msg)
+        failures.append({"path": path, "error": msg, "type": code})
 
     t0 = time.monotonic()
     show = not (args.quiet or args.json)
