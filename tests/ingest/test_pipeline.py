@@ -164,6 +164,32 @@ def test_a_missing_thumbnail_is_made_again(ingestor, index, home, tmp_path):
     assert thumb.exists()
 
 
+def test_a_thumbnail_left_by_a_killed_run_without_its_record(ingestor, index, home, tmp_path):
+    p = tmp_path / "a.jpg"
+    p.write_bytes(exif_rotated_jpeg(6))
+    prepared = ingestor._prepare(ingestor._check(str(p), [], 0, False))  # killed right after this
+    assert (home.thumbnails / prepared.thumb).exists() and index.stats()["images"] == 0
+    out = ingestor.ingest_path(str(p))
+    assert out.status == NEW
+    assert (index.image(out.image_id)["width"], index.image(out.image_id)["height"]) == (40, 80)
+
+
+def test_many_paths_on_worker_threads_match_one_by_one(index, settings, home, tmp_path):
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    for i in range(12):
+        photo_like(160, 120, seed=70 + i).save(pics / f"p{i:02d}.jpg")
+    shutil.copy(pics / "p03.jpg", pics / "p99_copy.jpg")
+    (pics / "zz_broken.jpg").write_bytes(b"\xff\xd8 not really")
+    paths = sorted(str(p) for p in pics.iterdir())
+    outs = list(Ingestor(index, settings, home).ingest_paths(paths, threads=3))
+    assert [o.path for o in outs] == paths  # in order
+    assert [o.status for o in outs] == [NEW] * 12 + [DUPLICATE, FAILED]
+    assert outs[12].image_id == outs[3].image_id
+    again = list(Ingestor(index, settings, home).ingest_paths(paths, threads=3))
+    assert [o.status for o in again] == [UNCHANGED] * 13 + [FAILED]
+
+
 def test_ingest_bytes_keeps_an_original_under_the_home(ingestor, index, home):
     data = encoded(photo_like(160, 120, seed=60), "PNG")
     out = ingestor.ingest_bytes(data, source="screenshot", name="capture")

@@ -88,8 +88,7 @@ def index_paths(ctx, args) -> dict:
     show = not (args.quiet or args.json)
     files = list(iter_files(args.paths, FileFilter.from_settings(settings, ctx.home), on_error=scan_error))
     bar = Progress("indexing", len(files), enabled=show)
-    for path in files:
-        out = ingestor.ingest_path(path, source=args.source, force=args.force)
+    for out in ingestor.ingest_paths(files, source=args.source, force=args.force):
         counts[out.status] += 1
         if out.status == FAILED:
             failures.append({"path": out.path, "error": out.error, "type": out.error_type})
