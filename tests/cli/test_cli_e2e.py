@@ -64,8 +64,21 @@ def test_search_chinese_finds_both_copies_as_one_image(indexed):
     (hit,) = search(home, "小狗")
     assert sorted(hit["paths"]) == sorted([str(pics / "dog_note.png"), str(pics / "sub" / "dog copy.png")])
     assert "小狗" in hit["ocr_text"]
-    assert search(home, "小狗", limit="1", source="screenshot") == []
     assert search(home, "no-such-words-anywhere") == []
+
+
+def test_search_filters(indexed):
+    home, pics, _ = indexed
+    assert len(search(home, "小狗", source="import", limit="1")) == 1
+    assert search(home, "小狗", source="screenshot") == []
+    assert len(search(home, "小狗", folder=str(pics / "sub"))) == 1
+    assert search(home, "invoice", folder=str(pics / "sub")) == []
+    assert len(search(home, "invoice", since="1d")) == 1
+    assert search(home, "invoice", until="2001-01-01") == []
+    recent = search(home)  # no words: the most recent images
+    assert len(recent) == 3 and len(search(home, limit="2")) == 2
+    bad = run_cli("search", "x", "--since", "someday", home=home)
+    assert bad.returncode == 2 and "cannot read the date" in bad.stderr_text
 
 
 def test_show_by_id_and_by_path(indexed):
@@ -171,3 +184,14 @@ def test_exit_statuses(cli, vlagent_home, tmp_path):
     broken = cli("status")
     assert broken.returncode == 1 and "cannot open the index" in broken.stderr_text
     assert "Traceback" not in broken.stderr_text
+
+
+def test_demo_indexes_its_samples_and_finds_them(cli, tmp_path, cjk_font_path):
+    proc = cli("demo", "--folder", tmp_path / "demo")
+    assert proc.returncode == 0, proc.stderr_text
+    out = proc.stdout_text
+    assert "wrote 5 sample images" in out and "5 new" in out and "ocr_done 5" in out
+    sections = dict(part.split("\n", 1) for part in out.split("\n$ vlagent search ")[1:])
+    assert "note_dog.png" in sections["小狗"]
+    assert "note_invoice.png" in sections["发票"] and "note_invoice.png" in sections["invoice 42.50"]
+    assert "note_error.png" in sections["数据库"] and "note_error.png" in sections["connection refused"]

@@ -55,6 +55,37 @@ def test_bad_and_odd_files_through_the_cli(cli, tmp_path):
     assert {Path(f["path"]).name for f in status["recent_failures"]} == set(got)
 
 
+def test_progress_bar_on_a_terminal(tmp_path, vlagent_home):
+    """On a TTY the bar redraws in place with a rate and an ETA; the summary follows."""
+    import pty
+    import subprocess
+    import sys
+
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    for i in range(8):
+        photo_like(200, 150, seed=i).save(pics / f"p{i}.jpg")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "vlagent", "index", str(pics), "--no-ocr"], stdout=subprocess.PIPE,
+                            stderr=slave, cwd=str(REPO), env=cli_env(vlagent_home))
+    os.close(slave)
+    out, _ = proc.communicate(timeout=120)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the other side is closed and drained
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    bar = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "\r\x1b[2K" in bar and "indexing" in bar and "8/8" in bar and "/s ETA " in bar
+    assert "8 files in" in out.decode() and "8 new" in out.decode()
+
+
 @pytest.fixture
 def shared_tmp():
     """A folder an unprivileged user can reach (pytest's tmp_path sits under a 0700 root dir)."""

@@ -45,6 +45,8 @@ def test_excluded_folders_and_the_data_home_are_never_listed(tmp_path, settings,
     errors = []
     flt = FileFilter.from_settings(settings, home)
     assert list(iter_files([tmp_path], flt)) == [keep]
-    assert list(iter_files([tmp_path / "pics" / "private" / "secret.png", home.root], flt,
+    assert list(iter_files([tmp_path / "pics" / "private" / "secret.png", home.thumbnails], flt,
                            on_error=lambda p, e: errors.append(p))) == []
-    assert errors == [str(tmp_path / "pics" / "private" / "secret.png"), str(home.root)]
+    assert errors == [str(tmp_path / "pics" / "private" / "secret.png"), str(home.thumbnails)]
+    capture = touch(home.captures / "screenshot" / "cap.png")  # the data home's images are fine
+    assert list(iter_files([home.root], flt)) == [capture]

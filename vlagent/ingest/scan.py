@@ -18,10 +18,11 @@ class FileFilter:
 
     @classmethod
     def from_settings(cls, settings, home=None) -> "FileFilter":
-        """``home``: the data home, never indexed (its thumbnails would come back as images)."""
+        """``home``: the data home, whose own files (thumbnails, models, logs) are never
+        indexed — thumbnails would come back as images of themselves."""
         excluded = [os.path.abspath(os.path.expanduser(p)) for p in settings.get("privacy.excluded_folders")]
         if home is not None:
-            excluded.append(os.path.abspath(home.root))
+            excluded += [os.path.abspath(d) for d in (home.thumbnails, home.models, home.logs)]
         return cls(
             extensions=frozenset(e.lower().lstrip(".") for e in settings.get("ingest.extensions")),
             exclude=tuple(settings.get("watch.exclude")),
@@ -79,8 +80,8 @@ def iter_files(paths: Iterable[str | os.PathLike], flt: FileFilter,
         p = os.path.abspath(os.path.expanduser(os.fspath(p)))
         if flt.in_excluded_folder(p):
             if on_error:
-                on_error(p, ValueError(f"{p}: inside an excluded folder (privacy.excluded_folders or the "
-                                       "data home); not indexed"))
+                on_error(p, ValueError(f"{p}: inside an excluded folder (privacy.excluded_folders, or "
+                                       "vlagent's own thumbnails/models/logs); not indexed"))
             continue
         if os.path.isdir(p):
             yield from _walk(p, flt, on_error)
