@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import random
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 from PIL import Image
@@ -97,8 +97,13 @@ def test_exif_orientation_applied_and_capture_time_read():
     assert close(out.image.getpixel((20, 70)), (20, 20, 220), tol=30)
     assert out.taken_at == datetime(2021, 2, 3, 4, 5, 6).timestamp()
     flipped = load_bytes(exif_rotated_jpeg(3, taken=None))  # 180°: blue now on the left
-    assert flipped.image.size == (80, 40) and flipped.taken_at is None
+    assert flipped.image.size == (80, 40) and flipped.taken_at is None  # DateTime alone is not a capture time
     assert close(flipped.image.getpixel((10, 20)), (20, 20, 220), tol=30)
+
+
+def test_capture_time_with_its_utc_offset():
+    out = load_bytes(exif_rotated_jpeg(1, taken="2021:02:03 04:05:06", offset="+08:00"))
+    assert out.taken_at == datetime(2021, 2, 2, 20, 5, 6, tzinfo=timezone.utc).timestamp()
 
 
 # --- reduced decoding (thumbnails) -----------------------------------------------------
@@ -119,6 +124,7 @@ def test_reduce_to_keeps_the_full_size_and_orientation():
 
 
 # --- limits and broken data -------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # pytest resets our module filter
 def test_decompression_bomb_header_refused_before_decoding():
     with pytest.raises(errors.TooManyPixels) as e:
         load_bytes(png_declaring(30000, 30000), name="bomb.png")

@@ -177,15 +177,20 @@ def encoded(img: Image.Image, fmt: str, **save_kw) -> bytes:
     return buf.getvalue()
 
 
-def exif_rotated_jpeg(orientation: int = 6, taken: str | None = "2021:02:03 04:05:06") -> bytes:
+def exif_rotated_jpeg(orientation: int = 6, taken: str | None = "2021:02:03 04:05:06",
+                      offset: str | None = None) -> bytes:
     """An 80x40 JPEG stored sideways: left half red, right half blue, with EXIF
-    ``orientation`` (6 = rotate 90° clockwise to view, so red ends up on top)."""
+    ``orientation`` (6 = rotate 90° clockwise to view, so red ends up on top), capture
+    time ``taken`` and its UTC ``offset`` (e.g. "+08:00")."""
     img = Image.new("RGB", (80, 40), (220, 20, 20))
     img.paste((20, 20, 220), (40, 0, 80, 40))
     exif = Image.Exif()
     exif[0x0112] = orientation
+    exif[0x0132] = "2030:01:01 00:00:00"  # DateTime: when an editor last saved it, not the capture
     if taken:
         exif.get_ifd(0x8769)[0x9003] = taken
+    if offset:
+        exif.get_ifd(0x8769)[0x9011] = offset
     return encoded(img, "JPEG", quality=95, exif=exif.tobytes())
 
 

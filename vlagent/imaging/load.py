@@ -37,9 +37,9 @@ from vlagent.imaging.errors import (
 )
 
 EXIF_ORIENTATION = 0x0112
-EXIF_DATETIME = 0x0132
-EXIF_DATETIME_ORIGINAL = 0x9003
 EXIF_IFD = 0x8769
+EXIF_DATETIME_ORIGINAL, EXIF_DATETIME_DIGITIZED = 0x9003, 0x9004
+EXIF_OFFSET_ORIGINAL, EXIF_OFFSET_DIGITIZED = 0x9011, 0x9012
 # EXIF orientation → the transpose that shows the picture upright.
 ORIENTATION_FIX = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -50,6 +50,9 @@ ORIENTATION_FIX = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+# Our own, configurable pixel limit decides (checked from the header, before decoding); PIL's
+# fixed one would only warn. Set once here: catch_warnings() is not safe across the ingest threads.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 # What PIL raises on broken data, besides its own OSError subclasses.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, ZeroDivisionError,
                   KeyError, struct.error)
@@ -156,16 +159,14 @@ def load_bytes(data: bytes, limits: Limits = Limits(), *, name: str | None = Non
     exif = _exif(img)
     orientation = exif.get(EXIF_ORIENTATION) if exif is not None else None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            if reduce_to and fmt == "JPEG":
-                scale = reduce_to / max(w, h)
-                if scale < 0.5:
-                    img.draft(None, (max(1, int(w * scale + 0.999)), max(1, int(h * scale + 0.999))))
-            img.load()
-            rgb = to_rgb(_reduce(img, reduce_to) if reduce_to else img)
-            if orientation in ORIENTATION_FIX:
-                rgb = rgb.transpose(ORIENTATION_FIX[orientation])
+        if reduce_to and fmt == "JPEG":
+            scale = reduce_to / max(w, h)
+            if scale < 0.5:
+                img.draft(None, (max(1, int(w * scale + 0.999)), max(1, int(h * scale + 0.999))))
+        img.load()
+        rgb = to_rgb(_reduce(img, reduce_to) if reduce_to else img)
+        if orientation in ORIENTATION_FIX:
+            rgb = rgb.transpose(ORIENTATION_FIX[orientation])
     except Image.DecompressionBombError as e:
         raise TooManyPixels(f"{label}: refused as a possible decompression bomb ({e})", source=name) from None
     except MemoryError:
@@ -187,10 +188,7 @@ def load_bytes(data: bytes, limits: Limits = Limits(), *, name: str | None = Non
 def _open_checked(data: bytes, label: str, name: str | None, limits: Limits) -> Image.Image:
     """Parse the header only, and refuse what is too big before any pixel is decoded."""
     try:
-        with warnings.catch_warnings():
-            # Our own pixel limit decides below; PIL's default would only warn.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+        img = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as e:
         # PIL's hard stop (twice its MAX_IMAGE_PIXELS) fired before we could look.
         raise TooManyPixels(f"{label}: refused as a possible decompression bomb ({e})", source=name) from None
@@ -267,16 +265,33 @@ def _exif(img: Image.Image):
 
 
 def _taken_at(exif) -> float | None:
+    """When the picture was taken (DateTimeOriginal, else DateTimeDigitized), as epoch
+    seconds: with its EXIF UTC offset when recorded, else in local time. Not DateTime
+    (0x0132): editors rewrite that one."""
     if exif is None:
         return None
     try:
-        raw = exif.get_ifd(EXIF_IFD).get(EXIF_DATETIME_ORIGINAL) or exif.get(EXIF_DATETIME)
-        if not raw:
-            return None
-        text = raw.decode("ascii", "ignore") if isinstance(raw, bytes) else str(raw)
-        return datetime.strptime(text.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S").timestamp()
-    except Exception:  # a missing or malformed date is not an error
+        ifd = exif.get_ifd(EXIF_IFD)
+        for tag, offset_tag in ((EXIF_DATETIME_ORIGINAL, EXIF_OFFSET_ORIGINAL),
+                                (EXIF_DATETIME_DIGITIZED, EXIF_OFFSET_DIGITIZED)):
+            raw = _text(ifd.get(tag))
+            if not raw:
+                continue
+            when = datetime.strptime(raw[:19], "%Y:%m:%d %H:%M:%S")
+            offset = _text(ifd.get(offset_tag))
+            if re.fullmatch(r"[+-]\d\d:\d\d", offset):
+                when = datetime.strptime(raw[:19] + offset.replace(":", ""), "%Y:%m:%d %H:%M:%S%z")
+            return when.timestamp()
+    except Exception:  # a malformed date is not an error
         return None
+    return None
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    text = value.decode("ascii", "ignore") if isinstance(value, bytes) else str(value)
+    return text.strip("\x00 ")
 
 
 def _sniff(data: bytes) -> str:
