@@ -83,29 +83,3 @@ def test_tray_menu_actions_do_what_they_say(qtbot, make_app, gui_home):
 
     QTimer.singleShot(0, quit_.trigger)
     assert QApplication.instance().exec() == 0  # Quit ends the event loop
-
-
-def test_tray_state_from_the_worker_status():
-    from vlagent.gui.agent_bridge import tray_state
-    from vlagent.worker import WorkerStatus
-
-    assert tray_state(None, False) == "loading"  # the worker is starting
-    assert tray_state(WorkerStatus(state="idle"), False) == "idle"
-    assert tray_state(WorkerStatus(state="busy", queued=12, current={"kind": "ocr"}), False) == "busy"
-    assert tray_state(WorkerStatus(state="busy", current={"kind": "describe"}, model_loaded=False), False) == "loading"
-    assert tray_state(WorkerStatus(state="busy", current={"kind": "ask"}, model_loaded=True), False) == "busy"
-    assert tray_state(WorkerStatus(state="idle"), False, loading_model=True) == "loading"
-    assert tray_state(WorkerStatus(state="paused"), True) == "paused"
-    assert tray_state(WorkerStatus(state="stopped", error="RuntimeError: disk full"), False) == "error"
-
-
-def test_a_worker_that_stops_on_an_error_turns_the_tray_red_and_says_why(qtbot, make_app, gui_home, gui_settings):
-    from vlagent.gui.agent_bridge import AgentBridge
-    from vlagent.worker import WorkerStatus
-
-    bridge = AgentBridge(gui_home, gui_settings)
-    app = make_app(tray=True, agent=bridge)
-    with qtbot.waitSignal(app.notified) as note:
-        bridge._on_status(WorkerStatus(state="stopped", error="RuntimeError: disk full"))  # the worker's listener
-    assert app.tray.state == "error" and app.tray.tooltip == "vlagent — Error: RuntimeError: disk full"
-    assert note.args == ["The background worker stopped", "RuntimeError: disk full", True]

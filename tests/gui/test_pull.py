@@ -7,7 +7,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO, cli_env
+
+pytest.importorskip("vlagent.vlm.hub", reason="model downloads (vlagent.vlm.hub) are not merged yet")
 
 SCRIPT = r"""
 import json, sys
@@ -30,7 +34,6 @@ out.update(values=seen, maximum=dialog.pull_progress.maximum(), final=dialog.pul
            status=dialog.pull_status.text(), button=dialog.pull_button.isEnabled())
 print(json.dumps(out))
 """
-
 
 def test_pull_model_shows_progress_and_ends_ready(tmp_path, vlagent_home):
     from vlagent.dev.fake_hub import FakeHub, Repo, checkpoint_files

@@ -10,7 +10,13 @@ import re
 import shutil
 import sqlite3
 
+import pytest
+from PySide6.QtWidgets import QApplication
+
 from tests.gui.conftest import WAIT, wait_for_query
+
+pytest.importorskip("vlagent.worker", reason="the background worker (vlagent.worker) is not merged yet")
+pytest.importorskip("vlagent.vlm.steps", reason="the model steps (vlagent.vlm) are not merged yet")
 
 
 def select(qtbot, app, query: str) -> int:
@@ -118,3 +124,31 @@ def test_the_tray_says_when_the_model_loads(qtbot, worker_app):
         assert worker_app.state_text() == ("loading", "Loading the model…")
     assert loaded.args == [True]
     qtbot.waitUntil(lambda: worker_app.state_text() == ("idle", "Idle · model loaded"), timeout=WAIT)
+
+
+def test_tray_state_from_the_worker_status():
+    from vlagent.gui.agent_bridge import tray_state
+    from vlagent.worker import WorkerStatus
+
+    assert tray_state(None, False) == "loading"  # the worker is starting
+    assert tray_state(WorkerStatus(state="idle"), False) == "idle"
+    assert tray_state(WorkerStatus(state="busy", queued=12, current={"kind": "ocr"}), False) == "busy"
+    assert tray_state(WorkerStatus(state="busy", current={"kind": "describe"}, model_loaded=False), False) == "loading"
+    assert tray_state(WorkerStatus(state="busy", current={"kind": "ask"}, model_loaded=True), False) == "busy"
+    assert tray_state(WorkerStatus(state="idle"), False, loading_model=True) == "loading"
+    assert tray_state(WorkerStatus(state="paused"), True) == "paused"
+    assert tray_state(WorkerStatus(state="stopped", error="RuntimeError: disk full"), False) == "error"
+
+
+def test_a_worker_that_stops_on_an_error_turns_the_tray_red_and_says_why(qtbot, gui_home, gui_settings):
+    from vlagent.gui.agent_bridge import AgentBridge
+    from vlagent.gui.app import DesktopApp
+    from vlagent.worker import WorkerStatus
+
+    bridge = AgentBridge(gui_home, gui_settings)
+    app = DesktopApp(QApplication.instance(), gui_home, gui_settings, agent=bridge, tray=True, hotkey=False)
+    with qtbot.waitSignal(app.notified) as note:
+        bridge._on_status(WorkerStatus(state="stopped", error="RuntimeError: disk full"))  # the worker's listener
+    assert app.tray.state == "error" and app.tray.tooltip == "vlagent — Error: RuntimeError: disk full"
+    assert note.args == ["The background worker stopped", "RuntimeError: disk full", True]
+    app.shutdown()
