@@ -120,7 +120,7 @@ def windows() -> None:
                 save(window, "gui-ask.png")
             dialog = app.open_settings()
             dialog.resize(760, 600)
-            dialog.tabs.setCurrentIndex(dialog.tab_of["watch"])
+            dialog.tabs.setCurrentIndex(dialog.tab_of["vlm"])
             pump(qapp)
             save(dialog, f"gui-settings-{lang}.png")
             dialog.close()
