@@ -118,8 +118,11 @@ def windows() -> None:
                 panel.ask("What is the total due on this invoice?")
                 pump(qapp, until=lambda: panel.session is None, timeout=300)
                 save(window, "gui-ask.png")
-            dialog = app.open_settings()
+            from vlagent.gui.settings_dialog import SettingsDialog
+
+            dialog = SettingsDialog(Settings.load(home.config_path), home)  # as saved, without this run's model
             dialog.resize(760, 600)
+            dialog.show()
             dialog.tabs.setCurrentIndex(dialog.tab_of["vlm"])
             pump(qapp)
             save(dialog, f"gui-settings-{lang}.png")
