@@ -166,7 +166,8 @@ class JobRunner:
                     raise Cancelled()
                 outputs = step.run(runnable, images)
             except Cancelled:
-                outputs = None
+                ctx.cancel.cancel()
+                outputs = [StepOutput(error=StepError("cancelled")) for _ in runnable]
             except StepError as e:
                 outputs = [StepOutput(error=e) for _ in runnable]
             except Exception as e:  # a bug or an engine crash: keep the item, record why
@@ -176,10 +177,15 @@ class JobRunner:
                 log.debug(traceback.format_exc())
             finally:
                 _CONTEXT.reset(token)
-            if outputs is None:
-                reports += self._record_cancelled(runnable, release=ctx.release_on_cancel)
-                runnable = []
-            for job, output in zip(runnable, outputs or []):
+            if ctx.cancel.cancelled:
+                # Jobs that did not finish were cancelled (a step may also report that as a
+                # per-job error): not a failed attempt. What did finish is kept.
+                pairs = list(zip(runnable, outputs))
+                reports += self._record_cancelled([j for j, o in pairs if o.error is not None],
+                                                  release=ctx.release_on_cancel)
+                runnable = [j for j, o in pairs if o.error is None]
+                outputs = [o for j, o in pairs if o.error is None]
+            for job, output in zip(runnable, outputs):
                 if output.error is not None:
                     reports.append(self._record_failure(job, output.error))
                     continue

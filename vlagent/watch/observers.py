@@ -8,6 +8,7 @@ import errno
 import logging
 import os
 import queue as queue_mod
+import warnings
 from dataclasses import dataclass
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -19,6 +20,8 @@ NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "afs", "9p", "cep
               "fuse.sshfs", "sshfs", "fuse.rclone", "fuse.s3fs", "davfs", "fuse.davfs2", "virtiofs",
               "vboxsf", "fuse.gvfsd-fuse", "fuse.glusterfs"}
 LIMIT_ERRNOS = (errno.ENOSPC, errno.EMFILE)
+# watchdog warns when a new nested folder's watch is added twice (its own harmless race).
+warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,13 @@ CONFIG_CHECK_S = 1.0
 
 
 class Agent:
-    def __init__(self, home, settings, folders=None, *, engine=None, worker_kwargs: dict | None = None,
+    def __init__(self, home, settings, folders=None, *, worker_kwargs: dict | None = None,
                  watcher_kwargs: dict | None = None):
         """``folders``: watch these (default: the ``watch.folders`` setting, followed live)."""
         self.home = home
         self.settings = settings
         self.lock = InstanceLock(home.root)
-        self.worker = InferenceWorker(home, settings, engine=engine, **(worker_kwargs or {}))
+        self.worker = InferenceWorker(home, settings, **(worker_kwargs or {}))
         self.watcher = FolderWatcher(home, settings, folders, on_ingested=self._ingested,
                                      **(watcher_kwargs or {}))
         self._stop = threading.Event()

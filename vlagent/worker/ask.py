@@ -7,12 +7,12 @@ on restart), text pieces reach ``on_token`` as they are generated (on the worker
 thread: a GUI turns them into signals), and ``cancel()`` stops the generation at the
 next token. The answer is stored as an ``answer`` result of the first image.
 
-Job payload (the ``ask`` step reads it)::
+Job payload (the ``ask`` step reads it): the job's ``image_id`` is the first image; ::
 
-    {"question": str, "image_ids": [int, ...],
+    {"question": str, "image_ids": [more image ids, ...],
      "history": [{"role": "user" | "assistant", "text": str}, ...]}
 
-Images belong to the first user turn of the conversation.
+The images go with the question; earlier turns are text.
 """
 
 from __future__ import annotations
@@ -49,22 +49,24 @@ def normalize_history(history: Iterable | None) -> list[dict]:
     return out
 
 
-def ask_payload(image_ids: list[int], question: str, history: Iterable | None) -> dict:
-    if not image_ids:
+def ask_payload(image_ids: list[int], question: str, history: Iterable | None) -> tuple[int, dict]:
+    """(the job's image id, its payload)."""
+    ids = [int(i) for i in image_ids]
+    if not ids:
         raise ValueError("ask about at least one image")
     if not question or not question.strip():
         raise ValueError("the question is empty")
-    return {"question": question, "image_ids": [int(i) for i in image_ids],
-            "history": normalize_history(history)}
+    return ids[0], {"question": question, "image_ids": ids[1:], "history": normalize_history(history)}
 
 
 class AskHandle(Future):
     """A pending answer. ``cancel()`` asks the worker to stop; the future then ends
     cancelled (``result()`` raises ``CancelledError``) once the worker confirms."""
 
-    def __init__(self, payload: dict, on_token: Callable[[str], None] | None,
+    def __init__(self, image_id: int, payload: dict, on_token: Callable[[str], None] | None,
                  request_cancel: Callable[["AskHandle"], None]):
         super().__init__()
+        self.image_id = image_id
         self.payload = payload
         self._on_token = on_token
         self._request_cancel = request_cancel

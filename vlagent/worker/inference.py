@@ -30,10 +30,10 @@ from vlagent.worker.status import BUSY, IDLE, PAUSED, STARTING, STOPPED, STOPPIN
 log = logging.getLogger(__name__)
 
 MODEL_KINDS = ("describe", "transcribe", "ask")
-BATCHED_KINDS = ("describe", "transcribe")
 PREEMPT_PRIORITY = PRIO_SCREENSHOT  # work at least this urgent interrupts a running model batch
 POLL_S = 2.0  # look at the queue this often when idle (other processes may add jobs)
 STATUS_EVERY_S = 0.25
+AUTO = object()  # "build the engine from the settings"
 
 
 class WorkerStopped(VlmError):
@@ -41,15 +41,15 @@ class WorkerStopped(VlmError):
 
 
 class InferenceWorker:
-    def __init__(self, home, settings, *, worker_id: str | None = None, engine=None,
+    def __init__(self, home, settings, *, worker_id: str | None = None, engine=AUTO,
                  runner_factory: Callable | None = None, poll_s: float = POLL_S):
         """``engine``: the model engine to share (default: built from the settings when a
-        model backend is installed). ``runner_factory(index, engine)`` builds the job
+        model backend is installed; None: no model). ``runner_factory(index, engine, worker_id)`` builds the job
         runner (default: :func:`vlagent.ingest.workers.build_runner`)."""
         self.home = home
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
-        self.engine = engine if engine is not None else _default_engine(settings, home)
+        self.engine = _default_engine(settings, home) if engine is AUTO else engine
         self._runner_factory = runner_factory
         self.poll_s = poll_s
         self._thread: threading.Thread | None = None
@@ -124,7 +124,7 @@ class InferenceWorker:
     def ask(self, image_ids: list[int], question: str, history=None,
             on_token: Callable[[str], None] | None = None) -> AskHandle:
         """Ask about indexed images; see :mod:`vlagent.worker.ask`."""
-        handle = AskHandle(ask_payload(image_ids, question, history), on_token, self._request_cancel)
+        handle = AskHandle(*ask_payload(image_ids, question, history), on_token, self._request_cancel)
         if self._stop.is_set():
             handle._fail(WorkerStopped("the worker is stopped"))
             return handle
@@ -178,7 +178,7 @@ class InferenceWorker:
 
     def _build_runner(self, index):
         if self._runner_factory is not None:
-            return self._runner_factory(index, self.engine)
+            return self._runner_factory(index, self.engine, self.worker_id)
         from vlagent.ingest.workers import build_runner
 
         return build_runner(index, self.settings, self.home, worker_id=self.worker_id, vlm=self.engine)
@@ -306,15 +306,16 @@ class InferenceWorker:
         if handle.cancel_requested:
             handle._confirm_cancelled()
             return
-        if "ask" not in self.runner.steps:
-            handle._fail(VlmError("no vision-language model backend is available to answer questions"))
-            return
-        ids = handle.payload["image_ids"]
+        ids = [handle.image_id, *handle.payload["image_ids"]]
         missing = [i for i in ids if self.runner.index.image(i) is None]
         if missing:
             handle._fail(VlmError(f"no indexed image with id {', '.join(map(str, missing))}"))
             return
-        job_id = self.runner.queue.enqueue(ids[0], "ask", priority=PRIO_INTERACTIVE, payload=handle.payload)
+        if "ask" not in self.runner.steps:
+            handle._fail(VlmError("no vision-language model backend is available to answer questions"))
+            return
+        job_id = self.runner.queue.enqueue(handle.image_id, "ask", priority=PRIO_INTERACTIVE,
+                                           payload=handle.payload)
         self._asks[job_id] = handle
         handle._set_queued(job_id)
 
@@ -362,16 +363,9 @@ class InferenceWorker:
             return
         if key == "privacy.paused":
             self.pause() if value else self.resume()
-        elif key == "vlm.batch_size":
-            self._call_soon(lambda: self._set_batch_size(value))
         elif key == "vlm.idle_unload_s":
             self._wake.set()  # recompute the idle wait
-
-    def _set_batch_size(self, n: int) -> None:
-        for kind in BATCHED_KINDS:
-            step = self.runner.steps.get(kind)
-            if step is not None:
-                step.batch_size = n
+        # vlm.batch_size needs nothing here: each claim asks the step for its batch size.
 
     def _set_state(self, state: str, *, force: bool = False) -> None:
         now = time.monotonic()
