@@ -10,7 +10,8 @@ next token. The answer is stored as an ``answer`` result of the first image.
 Job payload (the ``ask`` step reads it): the job's ``image_id`` is the first image; ::
 
     {"question": str, "image_ids": [more image ids, ...],
-     "history": [{"role": "user" | "assistant", "text": str}, ...]}
+     "history": [{"role": "user" | "assistant", "text": str}, ...],
+     "options": {generation option overrides, e.g. "max_new_tokens": 64}}  # optional
 
 The images go with the question; earlier turns are text.
 """
@@ -49,14 +50,18 @@ def normalize_history(history: Iterable | None) -> list[dict]:
     return out
 
 
-def ask_payload(image_ids: list[int], question: str, history: Iterable | None) -> tuple[int, dict]:
+def ask_payload(image_ids: list[int], question: str, history: Iterable | None,
+                options: dict | None = None) -> tuple[int, dict]:
     """(the job's image id, its payload)."""
     ids = [int(i) for i in image_ids]
     if not ids:
         raise ValueError("ask about at least one image")
     if not question or not question.strip():
         raise ValueError("the question is empty")
-    return ids[0], {"question": question, "image_ids": ids[1:], "history": normalize_history(history)}
+    payload = {"question": question, "image_ids": ids[1:], "history": normalize_history(history)}
+    if options:
+        payload["options"] = dict(options)
+    return ids[0], payload
 
 
 class AskHandle(Future):

@@ -122,9 +122,10 @@ class InferenceWorker:
         return self._paused
 
     def ask(self, image_ids: list[int], question: str, history=None,
-            on_token: Callable[[str], None] | None = None) -> AskHandle:
-        """Ask about indexed images; see :mod:`vlagent.worker.ask`."""
-        handle = AskHandle(*ask_payload(image_ids, question, history), on_token, self._request_cancel)
+            on_token: Callable[[str], None] | None = None, options: dict | None = None) -> AskHandle:
+        """Ask about indexed images; see :mod:`vlagent.worker.ask`. ``options`` overrides
+        generation settings for this question (``max_new_tokens``, ``temperature`` …)."""
+        handle = AskHandle(*ask_payload(image_ids, question, history, options), on_token, self._request_cancel)
         if self._stop.is_set():
             handle._fail(WorkerStopped("the worker is stopped"))
             return handle
