@@ -216,21 +216,24 @@ def test_backfill_indexes_skips_unchanged_and_marks_missing(tmp_path, start_watc
     assert db.count("images") == 30 and db.count("jobs") == 30
 
 
-def test_a_drop_during_a_long_backfill_is_indexed_live(tmp_path, start_watcher, db, home, watch_settings):
+def test_a_drop_during_a_long_backfill_is_indexed_live(tmp_path, db, home, watch_settings):
     from vlagent.watch import FolderWatcher
 
     root = tmp_path / "big"
-    for i in range(400):
+    n = 400
+    for i in range(n):
         write_png(root / f"f{i:03}.png", 1000 + i)
     w = FolderWatcher(home, watch_settings, [str(root)], supervise_s=0.2).start()
     try:
-        wait_for(lambda: w.status.backfill, what="the backfill to start")
+        wait_for(lambda: db.count("locations") >= 1, timeout=60, what="the backfill to start")
         p = write_png(root / "dropped meanwhile.png", 5000)
-        image_id = wait_for(lambda: db.live_location(p), what="the live drop", timeout=30)
-        assert w.status.backfill, "the backfill ended first: the test did not test anything"
+        image_id = wait_for(lambda: db.live_location(p), what="the live drop", timeout=60)
+        assert db.count("locations") < n + 1, "the backfill ended first: the test did not test anything"
         assert db.rows("SELECT priority FROM jobs WHERE image_id = ?", (image_id,)) == [(PRIO_FRESH,)]
-        assert w.wait_idle(60)
-        assert db.count("locations") == 401
+        assert w.wait_idle(120)
+        assert db.count("locations") == n + 1
+        assert db.rows("SELECT priority, count(*) FROM jobs GROUP BY priority") == [(PRIO_BACKLOG, n),
+                                                                                   (PRIO_FRESH, 1)]
     finally:
         w.stop()
 
