@@ -8,7 +8,8 @@
 2. Backfill of N new small images (ingest only, OCR off: hash, thumbnail, record): images/s
    and the peak RSS of a ``vlagent watch --once`` process; then the restart over the same
    N unchanged files: seconds.
-3. An idle ``vlagent watch`` (nothing to do, model never loaded): CPU % and RSS.
+3. A live burst of N files into a running ``vlagent watch`` (OCR off): peak RSS.
+4. An idle ``vlagent watch`` (nothing to do, model never loaded): CPU % and RSS.
 
 Timings on a shared machine are noisy: medians over repeats are printed.
 """
@@ -195,6 +196,53 @@ def bench_backfill(n: int, repeats: int) -> None:
           f" | {max(unchanged_s):.2f} |")
 
 
+def bench_burst(n: int) -> None:
+    """A running ``vlagent watch`` (OCR off) while N files are written into its folder."""
+    import psutil
+
+    from tests.watch.util import Db, png_bytes
+
+    tmp = Path(tempfile.mkdtemp(prefix="vlagent-bench-burst-"))
+    folder, home = tmp / "Inbox", tmp / "home"
+    folder.mkdir()
+    home.mkdir()
+    (home / "config.toml").write_text("[ocr]\nenabled = false\n")
+    proc = subprocess.Popen([sys.executable, "-m", "vlagent", "watch", "-q", str(folder)], cwd=str(REPO),
+                            env=env_for(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ps = psutil.Process(proc.pid)
+    db = Db(home / "index.db")
+    peak = [0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.wait(0.02):
+            try:
+                peak[0] = max(peak[0], ps.memory_info().rss)
+            except psutil.Error:
+                return
+
+    try:
+        while not (home / "index.db").exists():
+            time.sleep(0.1)
+        time.sleep(2)
+        base = ps.memory_info().rss
+        threading.Thread(target=sample, daemon=True).start()
+        t0 = time.perf_counter()
+        for i in range(n):
+            (folder / f"burst{i:05d}.png").write_bytes(png_bytes(50_000 + i, size=(64, 48)))
+        t_written = time.perf_counter() - t0
+        while db.count("locations") < n:
+            time.sleep(0.2)
+        total = time.perf_counter() - t0
+    finally:
+        stop.set()
+        proc.send_signal(2)
+        proc.wait(120)
+    print(f"\n### Live burst: {n} files written into a watched folder (OCR off)\n")
+    print("| RSS before MB | peak RSS MB | writing took s | all indexed after s | files/s |\n|---|---|---|---|---|")
+    print(f"| {base / 2**20:.0f} | {peak[0] / 2**20:.0f} | {t_written:.1f} | {total:.1f} | {n / total:.0f} |")
+
+
 # --- 3. idle ------------------------------------------------------------------------------
 def bench_idle(seconds: float) -> None:
     import psutil
@@ -234,13 +282,15 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--idle-s", type=float, default=30.0)
-    ap.add_argument("--only", choices=["latency", "backfill", "idle"])
+    ap.add_argument("--only", choices=["latency", "backfill", "burst", "idle"])
     args = ap.parse_args()
     print(f"# bench/watch.py — {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     if args.only in (None, "latency"):
         bench_latency(args.drops)
     if args.only in (None, "backfill"):
         bench_backfill(args.files, args.repeats)
+    if args.only in (None, "burst"):
+        bench_burst(args.files)
     if args.only in (None, "idle"):
         bench_idle(args.idle_s)
 

@@ -97,7 +97,7 @@ def test_second_instance_is_refused_with_the_pid(tmp_path, vlagent_home, agents,
 
 def test_folders_come_from_the_config_and_once_exits_when_done(tmp_path, vlagent_home, cli):
     root = tmp_path / "from config"
-    for i in range(3):
+    for i in range(2):
         write_png(root / f"c{i}.png", 10 + i)
     no_folders = cli("watch")
     assert no_folders.returncode == 2 and "watch.folders add" in no_folders.stderr_text
@@ -105,12 +105,12 @@ def test_folders_come_from_the_config_and_once_exits_when_done(tmp_path, vlagent
     assert cli("config", "watch.folders", check=True).stdout_text.strip() == str(root)
     out = cli("watch", "--once", "--json", timeout=180, check=True)
     summary = json.loads(out.stdout_text)
-    assert summary["files"]["new"] == 3 and summary["jobs_done"] == 3 and summary["clean"]
+    assert summary["files"]["new"] == 2 and summary["jobs_done"] == 2 and summary["clean"]
     assert summary["folders"] == {str(root): "watching"}
     db = Db(vlagent_home / "index.db")
-    assert db.count("results", "kind = 'ocr'") == 3
+    assert db.count("results", "kind = 'ocr'") == 2
     again = json.loads(cli("watch", "--once", "--json", timeout=120, check=True).stdout_text)
-    assert again["files"].get("unchanged") == 3 and again["jobs_done"] == 0
+    assert again["files"].get("unchanged") == 2 and again["jobs_done"] == 0
 
 
 def test_kill_9_in_a_burst_then_restart_indexes_every_file_exactly_once(
@@ -138,7 +138,7 @@ def test_kill_9_in_a_burst_then_restart_indexes_every_file_exactly_once(
 
 def test_kill_9_while_a_job_runs_then_restart_runs_it_exactly_once(tmp_path, vlagent_home, agents, cli):
     root = tmp_path / "p"
-    for i in range(3):
+    for i in range(2):
         write_png(root / f"j{i}.png", 200 + i, size=(96, 96))
     db = Db(vlagent_home / "index.db")
     agent = agents(vlagent_home, root)
@@ -149,9 +149,9 @@ def test_kill_9_while_a_job_runs_then_restart_runs_it_exactly_once(tmp_path, vla
     if db.one("SELECT state FROM jobs WHERE id = ?", (running,)) != "running":
         pytest.skip("the job finished in the instant before the kill")
     out = json.loads(cli("watch", root, "--once", "--json", timeout=300, check=True).stdout_text)
-    assert out["clean"] and db.count("jobs", "state = 'done'") == 3
+    assert out["clean"] and db.count("jobs", "state = 'done'") == 2
     assert db.one("SELECT attempts FROM jobs WHERE id = ?", (running,)) == 2  # taken back from the dead pid
-    assert db.rows("SELECT count(*), count(DISTINCT image_id) FROM results WHERE kind = 'ocr'") == [(3, 3)]
+    assert db.rows("SELECT count(*), count(DISTINCT image_id) FROM results WHERE kind = 'ocr'") == [(2, 2)]
 
 
 def test_pause_set_from_another_process_reaches_the_running_agent(tmp_path, vlagent_home, agents, cli,
@@ -174,7 +174,8 @@ def test_pause_set_from_another_process_reaches_the_running_agent(tmp_path, vlag
 def test_purge_forgets_images_whose_files_are_gone(tmp_path, vlagent_home, cli):
     root = tmp_path / "p"
     keep, gone = write_png(root / "keep.png", 1), write_png(root / "gone.png", 2)
-    cli("index", "--no-ocr", root, check=True)
+    cli("config", "ocr.enabled", "false", check=True)
+    cli("index", root, check=True)
     gone.unlink()
     cli("watch", "--once", root, timeout=120, check=True)  # the backfill notices the missing file
     db = Db(vlagent_home / "index.db")
