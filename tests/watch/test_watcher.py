@@ -276,3 +276,29 @@ def test_polling_observer_follows_drops_and_renames(tmp_path, start_watcher, db,
     os.rename(p, q)
     assert wait_for(lambda: db.live_location(q), what="the rename seen by polling") == image_id
     assert db.count("jobs") == 1
+
+
+def test_overwriting_a_file_in_place_indexes_the_new_content(tmp_path, start_watcher, db):
+    root = tmp_path / "pics"
+    root.mkdir()
+    w = start_watcher(root)
+    p = write_png(root / "edited.png", 80)
+    first = wait_for(lambda: db.live_location(p), what="the first version")
+    write_png(p, 81)  # an editor saving over it
+    second = wait_for(lambda: (db.live_location(p) or first) != first and db.live_location(p),
+                      what="the new version")
+    assert db.one("SELECT sha256 FROM images WHERE id = ?", (second,)) == sha(p)
+    assert db.one("SELECT gone_at FROM images WHERE id = ?", (first,)) is not None  # its only file changed
+    assert statuses(w, p) == ["new", "updated"]
+
+
+def test_exclude_patterns_changed_live_apply_at_once(tmp_path, start_watcher, db, watch_settings):
+    root = tmp_path / "pics"
+    root.mkdir()
+    w = start_watcher(root)
+    watch_settings.list_add("watch.exclude", ["draft*"])  # as the settings dialog does
+    wait_for(lambda: any(pat == "draft*" for pat in w.flt.exclude), what="the new filter")
+    write_png(root / "draft 1.png", 90)
+    sentinel = write_png(root / "final.png", 91)
+    wait_for(lambda: db.live_location(sentinel), what="the sentinel")
+    assert db.count("locations") == 1
