@@ -188,10 +188,10 @@ class InferenceWorker:
         """Load the OCR models now (~1 s) rather than on the first drop."""
         step = self.runner.steps.get("ocr")
         if step is not None and self.settings.get("ocr.enabled") and hasattr(step, "engine"):
-            from PIL import Image
+            from vlagent.dev.samples import text_image
 
-            try:
-                step.engine.recognize(Image.new("RGB", (32, 32), "white"))
+            try:  # some text, or RapidOCR logs a warning about an empty page
+                step.engine.recognize(text_image("vlagent", font_size=20, margin=6))
             except Exception:  # the real job will report the problem
                 log.exception("OCR engine warm-up failed")
 
