@@ -1,10 +1,11 @@
 """Benchmarks of folder watching and the background agent.
 
-    python bench/watch.py [--drops 10] [--files 10000] [--idle-s 30] [--only latency|backfill|idle]
+    python bench/watch.py [--drops 10] [--files 10000] [--idle-s 30] [--only latency|backfill|burst|idle]
 
 1. Drop → searchable latency for a 1080p screenshot through the real agent (watcher +
-   inference worker + RapidOCR): p50/p95 of the total, split into the watcher's share
-   (file closed → image recorded and its OCR job queued) and the rest (OCR + storing).
+   inference worker + RapidOCR): p50/p95 of the total, split into the watcher's own share
+   (file closed → event handled), the ingest pipeline (hash, decode, thumbnail, record,
+   queue the OCR job) and the worker (OCR, storing, search doc).
 2. Backfill of N new small images (ingest only, OCR off: hash, thumbnail, record): images/s
    and the peak RSS of a ``vlagent watch --once`` process; then the restart over the same
    N unchanged files: seconds.

@@ -302,3 +302,35 @@ def test_exclude_patterns_changed_live_apply_at_once(tmp_path, start_watcher, db
     sentinel = write_png(root / "final.png", 91)
     wait_for(lambda: db.live_location(sentinel), what="the sentinel")
     assert db.count("locations") == 1
+
+
+def test_polling_takes_over_when_the_inotify_watch_limit_is_hit(tmp_path, start_watcher, db, monkeypatch):
+    import errno
+
+    from watchdog.observers.inotify import InotifyObserver
+
+    def limit_reached(self, *a, **kw):  # what the kernel answers when max_user_watches is used up
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(InotifyObserver, "schedule", limit_reached)
+    root = tmp_path / "huge tree"
+    root.mkdir()
+    w = start_watcher(root)
+    assert w.status.folders[str(root)] == "polling"
+    p = write_png(root / "still seen.png", 95)
+    assert wait_for(lambda: db.live_location(p), what="a drop seen by the polling fallback")
+
+
+def test_network_file_systems_are_polled_in_auto_mode(tmp_path):
+    from vlagent.watch.observers import fs_type, wants_polling
+
+    assert fs_type("/proc/self") == "proc"
+    mounts = tmp_path / "mounts"
+    mounts.write_text("/dev/sda1 / ext4 rw 0 0\n"
+                      "nas:/photos /mnt/nas\\040photos nfs4 rw 0 0\n"
+                      "/dev/sdb1 /mnt/nas/local ext4 rw 0 0\n")
+    assert fs_type("/mnt/nas photos/2024", str(mounts)) == "nfs4"
+    assert wants_polling("/mnt/nas photos/2024", "auto", str(mounts))
+    assert not wants_polling("/mnt/nas photos/2024", "never", str(mounts))
+    assert not wants_polling("/mnt/nas/local/x", "auto", str(mounts))  # the longest mount point wins
+    assert not wants_polling("/home/me/Pictures", "auto", str(mounts)) and wants_polling("/home", "always")

@@ -50,10 +50,10 @@ class QueueingHandler(FileSystemEventHandler):
                               event.is_directory))
 
 
-def fs_type(path: str) -> str | None:
-    """The file-system type of the mount holding ``path`` (Linux: /proc/mounts)."""
+def fs_type(path: str, mounts: str = "/proc/self/mounts") -> str | None:
+    """The file-system type of the mount holding ``path`` (Linux; None elsewhere)."""
     try:
-        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as f:
+        with open(mounts, encoding="utf-8", errors="replace") as f:
             mounts = [line.split() for line in f]
     except OSError:
         return None
@@ -68,12 +68,12 @@ def fs_type(path: str) -> str | None:
     return kind
 
 
-def wants_polling(path: str, mode: str) -> bool:
+def wants_polling(path: str, mode: str, mounts: str = "/proc/self/mounts") -> bool:
     if mode == "always":
         return True
     if mode == "never":
         return False
-    return fs_type(path) in NETWORK_FS
+    return fs_type(path, mounts) in NETWORK_FS
 
 
 class Observers:
