@@ -34,6 +34,7 @@ MOVE_WINDOW_S = 10.0  # a delete and an identical new file this close together a
 BACKFILL_SLICE_S = 0.05
 STATUS_EVERY_S = 0.25
 RETENTION_EVERY_S = 3600.0
+ERROR_PAUSE_S = 1.0
 FILTER_KEYS = ("watch.exclude", "watch.include_hidden", "ingest.extensions", "privacy.excluded_folders")
 
 
@@ -171,30 +172,36 @@ class FolderWatcher:
         while not self._stop.is_set():
             now = time.monotonic()
             if now >= next_supervise:
-                self._supervise()
                 next_supervise = now + self.supervise_s
+                _guarded(self._supervise)
             if now >= next_housekeeping:
-                self._housekeeping()
                 next_housekeeping = now + self.supervise_s
+                _guarded(self._housekeeping)
             busy = self._backfill is not None or bool(self._backfills)
             due = self.settler.next_due()
             timeout = 0.0 if busy else max(0.0, min(next_supervise, next_housekeeping,
                                                     due if due is not None else next_supervise) - now)
             if not busy and due is None:
                 self._idle.set()
-            self._take_events(timeout)
-            if self._stop.is_set():
-                break
-            if self.paused:
-                continue
-            for p in self.settler.pop_ready(limit=50):
-                self._ingest_ready(p)
-            if self._backfill is None and self._backfills:
-                self._start_next_backfill()
-            if self._backfill is not None and not self._ready_soon():
-                if self._backfill.step(BACKFILL_SLICE_S):
-                    self._backfill = None
-            self._emit_status()
+            try:
+                self._take_events(timeout)
+                if self._stop.is_set():
+                    break
+                if not self.paused:
+                    self._work()
+            except Exception:  # e.g. the database stayed locked: log, breathe, carry on
+                log.exception("folder watcher: an event could not be handled")
+                self._stop.wait(ERROR_PAUSE_S)
+
+    def _work(self) -> None:
+        for p in self.settler.pop_ready(limit=50):
+            self._ingest_ready(p)
+        if self._backfill is None and self._backfills:
+            self._start_next_backfill()
+        if self._backfill is not None and not self._ready_soon():
+            if self._backfill.step(BACKFILL_SLICE_S):
+                self._backfill = None
+        self._emit_status()
 
     def _ready_soon(self) -> bool:
         due = self.settler.next_due()
@@ -431,3 +438,10 @@ def _safe(fn, *args) -> None:
         fn(*args)
     except Exception:
         log.exception("watcher listener failed")
+
+
+def _guarded(fn) -> None:
+    try:
+        fn()
+    except Exception:
+        log.exception("folder watcher: %s failed", fn.__name__)

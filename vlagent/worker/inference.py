@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import queue as queue_mod
+import sqlite3
 import threading
 import time
 from typing import Callable
@@ -34,6 +35,7 @@ PREEMPT_PRIORITY = PRIO_SCREENSHOT  # work at least this urgent interrupts a run
 POLL_S = 2.0  # look at the queue this often when idle (other processes may add jobs)
 STATUS_EVERY_S = 0.25
 AUTO = object()  # "build the engine from the settings"
+ERROR_PAUSE_S = 1.0
 
 
 class WorkerStopped(VlmError):
@@ -164,11 +166,8 @@ class InferenceWorker:
         finally:
             self._started.set()
             self._set_state(STOPPING, force=True)
-            try:
-                self._drain_inbox()
-                JobQueue(index).recover(worker_prefix=self.worker_id)
-            except Exception:
-                log.exception("could not requeue this worker's jobs (they recover when their lease ends)")
+            _guarded(self._drain_inbox)
+            _requeue_own(JobQueue(index), self.worker_id)
             for handle in list(self._asks.values()):
                 handle._fail(WorkerStopped("the worker stopped before answering; the question stays queued"))
             self._asks.clear()
@@ -201,13 +200,19 @@ class InferenceWorker:
             self._drain_inbox()
             if self._stop.is_set():
                 break
-            jobs = self.runner.claim(["ask"] if self._paused else None)
-            if not jobs:
-                self._set_state(PAUSED if self._paused else IDLE, force=self.status.state == BUSY)
-                self._maybe_unload()
-                self._wake.wait(self._idle_wait())
+            try:
+                jobs = self.runner.claim(["ask"] if self._paused else None)
+                if jobs:
+                    self._run_batch(jobs)
+                    continue
+            except sqlite3.OperationalError:  # the database stayed locked: requeue, breathe, retry
+                log.exception("worker: database error")
+                _requeue_own(self.runner.queue, self.worker_id)
+                self._stop.wait(ERROR_PAUSE_S)
                 continue
-            self._run_batch(jobs)
+            self._set_state(PAUSED if self._paused else IDLE, force=self.status.state == BUSY)
+            self._maybe_unload()
+            self._wake.wait(self._idle_wait())
 
     def _run_batch(self, jobs: list) -> None:
         ctx = StepContext(on_token=self._on_token)
@@ -393,6 +398,21 @@ class InferenceWorker:
         st.at = time.time()
         for fn in self._status_listeners:
             _safe(fn, st)
+
+
+def _requeue_own(queue: JobQueue, worker_id: str) -> None:
+    """Give this worker's claimed jobs back to the queue."""
+    try:
+        queue.recover(worker_prefix=worker_id)
+    except Exception:
+        log.exception("could not requeue this worker's jobs (they recover when their lease ends)")
+
+
+def _guarded(fn) -> None:
+    try:
+        fn()
+    except Exception:
+        log.exception("worker: %s failed", fn.__name__)
 
 
 def _loaded(engine) -> bool:
