@@ -1,8 +1,8 @@
 """``vlagent purge`` — forget images whose files have been gone for a while.
 
 Results, search entries and thumbnails of images with no file left go after
-``privacy.retention_days`` (the running agent does this hourly) or after
-``--older-than DAYS``. Images that still have a file are never touched.
+privacy.retention_days (the running agent does this hourly) or after
+--older-than DAYS. Images that still have a file are never touched.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``vlagent watch [FOLDER...]`` — the headless agent in the foreground.
 
-Watches folders (given here, or ``watch.folders`` from the config), indexes what is
+Watches folders (given here, or watch.folders from the config), indexes what is
 dropped into them and runs OCR and model jobs on the same background worker the
 desktop app uses. One status line; Ctrl-C (or SIGTERM) stops cleanly, leaving every
 unfinished job queued for the next start.
