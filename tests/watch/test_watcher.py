@@ -220,10 +220,14 @@ def test_a_drop_during_a_long_backfill_is_indexed_live(tmp_path, db, home, watch
     from vlagent.watch import FolderWatcher
 
     root = tmp_path / "big"
-    n = 400
+    n = 60
+    past = time.time() - 60  # older than settle_s: the backfill takes them, not the live path
     for i in range(n):
-        write_png(root / f"f{i:03}.png", 1000 + i)
-    w = FolderWatcher(home, watch_settings, [str(root)], supervise_s=0.2).start()
+        os.utime(write_png(root / f"f{i:03}.png", 1000 + i), (past, past))
+    w = FolderWatcher(home, watch_settings, [str(root)], supervise_s=0.2)
+    # A slow listener (it runs on the watcher's thread) stretches the backfill to several seconds.
+    w.add_listener(on_outcome=lambda out: time.sleep(0.04))
+    w.start()
     try:
         wait_for(lambda: db.count("locations") >= 1, timeout=60, what="the backfill to start")
         p = write_png(root / "dropped meanwhile.png", 5000)

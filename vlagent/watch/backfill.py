@@ -1,10 +1,10 @@
 """Start-up backfill of one watched folder: index what is there, skip what is unchanged,
 and mark gone what disappeared while nobody was watching.
 
-Unchanged files (same path, size and mtime as indexed) cost one ``stat`` and one
-indexed lookup, no read and no hash. The walk is a generator advanced in small slices
-by the watcher thread, between live events, so a file dropped during a long backfill
-is still indexed within seconds.
+Unchanged files (same path, size and mtime as indexed) cost a ``stat`` and an indexed
+lookup, no read and no hash. The walk is a generator advanced in small slices by the
+watcher thread, between live events, so a file dropped during a long backfill is still
+indexed within seconds.
 """
 
 from __future__ import annotations
@@ -47,7 +47,20 @@ class Backfill:
         self.done = True
         return True
 
+    def close(self) -> None:
+        """Abandon the walk (pause, stop): its reading threads end."""
+        self._steps.close()
+
     def _run(self) -> Iterator[None]:
+        # Reading, hashing, decoding and thumbnails run ahead on the pipeline's threads;
+        # the index is written here, on the watcher's thread.
+        for out in self.ingestor.ingest_paths(self._candidates(), source="folder", priority=PRIO_BACKLOG):
+            self.counts[out.status] += 1
+            self.on_outcome(out)
+            yield
+        yield from self._reconcile()
+
+    def _candidates(self) -> Iterator[str]:
         def scan_error(path, err):
             if path != self.root:
                 self.index.record_failure(path, "scan", str(err))
@@ -55,21 +68,15 @@ class Backfill:
         for path in iter_files([self.root], self.flt, on_error=scan_error):
             self.counts["seen"] += 1
             if self.skip(path):
-                yield
                 continue
             try:
                 mtime = os.stat(path).st_mtime
             except OSError:
-                yield
                 continue
             if time.time() - mtime < self.settle_s:
                 self.defer(path)
             else:
-                out = self.ingestor.ingest_path(path, source="folder", priority=PRIO_BACKLOG)
-                self.counts[out.status] += 1
-                self.on_outcome(out)
-            yield
-        yield from self._reconcile()
+                yield path
 
     def _reconcile(self) -> Iterator[None]:
         """Locations under the folder whose file is gone are marked gone."""

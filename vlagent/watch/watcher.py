@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SUPERVISE_S = 2.0  # how often folders are checked for having vanished or come back
 MOVE_WINDOW_S = 10.0  # a delete and an identical new file this close together are one move
 BACKFILL_SLICE_S = 0.05
+READY_SLICE_S = 0.1
 STATUS_EVERY_S = 0.25
 RETENTION_EVERY_S = 3600.0
 ERROR_PAUSE_S = 1.0
@@ -105,7 +106,7 @@ class FolderWatcher:
         self.folders: dict[str, Folder] = {}
         self.counts: Counter = Counter()
         self.settler = Settler(settings.get("watch.settle_s"))
-        self.flt = FileFilter.from_settings(settings)
+        self.flt = FileFilter.from_settings(settings, home)
         self._backfills: deque[str] = deque()
         self._backfill: Backfill | None = None
         self._recent_gone: dict[int, tuple[str, float]] = {}
@@ -163,6 +164,7 @@ class FolderWatcher:
         except Exception:
             log.exception("the folder watcher stopped on an error")
         finally:
+            self._end_backfill()
             self._observers.stop()
             self.index.close()
 
@@ -194,13 +196,17 @@ class FolderWatcher:
                 self._stop.wait(ERROR_PAUSE_S)
 
     def _work(self) -> None:
-        for p in self.settler.pop_ready(limit=50):
-            self._ingest_ready(p)
+        end = time.monotonic() + READY_SLICE_S  # then look at new events again
+        while time.monotonic() < end:
+            ready = self.settler.pop_ready(limit=1)
+            if not ready:
+                break
+            self._ingest_ready(ready[0])
         if self._backfill is None and self._backfills:
             self._start_next_backfill()
         if self._backfill is not None and not self._ready_soon():
             if self._backfill.step(BACKFILL_SLICE_S):
-                self._backfill = None
+                self._end_backfill()
         self._emit_status()
 
     def _ready_soon(self) -> bool:
@@ -363,6 +369,11 @@ class FolderWatcher:
             on_outcome=lambda out: self._record(out, PRIO_BACKLOG),
             on_gone=self._deleted)
 
+    def _end_backfill(self) -> None:
+        if self._backfill is not None:
+            self._backfill.close()
+            self._backfill = None
+
     def _housekeeping(self) -> None:
         now = time.monotonic()
         for d in (self._recent_gone, self._recent_dup):
@@ -393,7 +404,7 @@ class FolderWatcher:
             self.call_soon(self._supervise)
 
     def _reload_filter(self) -> None:
-        self.flt = FileFilter.from_settings(self.settings)
+        self.flt = FileFilter.from_settings(self.settings, self.home)
 
     def _set_paused(self, paused: bool) -> None:
         if paused == self.paused:
@@ -401,7 +412,7 @@ class FolderWatcher:
         self.paused = paused
         if paused:  # privacy: forget what was seen; resuming rescans instead
             self.settler.clear()
-            self._backfill = None
+            self._end_backfill()
             self._backfills.clear()
         else:
             self._backfills.extend(r for r, f in self.folders.items() if f.watch is not None)
