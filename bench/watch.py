@@ -256,14 +256,25 @@ def bench_burst(n: int) -> None:
 
 # --- 3. idle ------------------------------------------------------------------------------
 def bench_idle(seconds: float) -> None:
+    rows = [idle_run(1000, ocr=False, seconds=seconds), idle_run(20, ocr=True, seconds=seconds)]
+    print(f"\n### Idle `vlagent watch` with nothing to do (model never loaded), {seconds:.0f} s each\n")
+    print("| indexed images | OCR engine | CPU % (of one core) | RSS MB | threads |\n|---|---|---|---|---|")
+    for n, ocr, cpu, rss, threads in rows:
+        print(f"| {n} | {'loaded' if ocr else 'off'} | {cpu:.2f} | {rss:.0f} | {threads} |")
+
+
+def idle_run(n: int, *, ocr: bool, seconds: float) -> tuple:
     import psutil
 
     tmp = Path(tempfile.mkdtemp(prefix="vlagent-bench-idle-"))
     folder = tmp / "Pictures"
-    make_files(folder, 1000)
+    make_files(folder, n)
     home = tmp / "home"
-    # indexed beforehand (without OCR, to be quick): the agent then has nothing to do
-    subprocess.run([sys.executable, "-m", "vlagent", "index", "-q", "--no-ocr", str(folder)], cwd=str(REPO),
+    home.mkdir()
+    if not ocr:
+        (home / "config.toml").write_text("[ocr]\nenabled = false\n")
+    # indexed (and OCR'd) beforehand: the agent then has nothing to do
+    subprocess.run([sys.executable, "-m", "vlagent", "index", "-q", str(folder)], cwd=str(REPO),
                    env=env_for(home), check=True, capture_output=True)
     proc = subprocess.Popen([sys.executable, "-m", "vlagent", "watch", "-q", str(folder)], cwd=str(REPO),
                             env=env_for(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -279,10 +290,7 @@ def bench_idle(seconds: float) -> None:
     finally:
         proc.send_signal(2)
         proc.wait(60)
-    print(f"\n### Idle `vlagent watch` (1 folder, 1000 indexed images, OCR loaded, model never loaded), "
-          f"{seconds:.0f} s\n")
-    print("| CPU % (of one core) | RSS MB | threads |\n|---|---|---|")
-    print(f"| {cpu:.2f} | {rss:.0f} | {threads} |")
+    return n, ocr, cpu, rss, threads
 
 
 def main() -> None:
