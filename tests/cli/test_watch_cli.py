@@ -4,7 +4,6 @@ signals, real folders and a real index."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
