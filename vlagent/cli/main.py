@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "cmd_index",
     "cmd_search",
     "cmd_manage",
+    "cmd_watch",
+    "cmd_purge",
     "cmd_config",
     "cmd_doctor",
     "cmd_demo",

@@ -143,6 +143,9 @@ SETTINGS: list[Setting] = [
             minimum=0.0, label="Settle time (s)"),
     Setting("watch.polling", "choice", "auto", "Use a polling observer (auto = when inotify is unusable)",
             choices=("auto", "always", "never"), label="Polling"),
+    Setting("watch.poll_interval_s", "float", 5.0,
+            "Seconds between scans of a folder watched by polling (network mounts, watch limit reached)",
+            minimum=0.1, label="Polling interval (s)"),
     Setting("watch.keep_gone", "bool", True,
             "Keep an image's record after its last file is gone (search still shows it)", label="Keep gone images"),
     # --- privacy -------------------------------------------------------------------------
