@@ -892,6 +892,14 @@
         <translation>使用轮询监视（自动 = inotify 不可用时）</translation>
     </message>
     <message>
+        <source>Polling interval (s)</source>
+        <translation>轮询间隔（秒）</translation>
+    </message>
+    <message>
+        <source>Seconds between scans of a folder watched by polling (network mounts, watch limit reached)</source>
+        <translation>以轮询方式监视的文件夹两次扫描之间的秒数（网络挂载、达到监视数量上限时）</translation>
+    </message>
+    <message>
         <source>Keep gone images</source>
         <translation>保留已删除的图片</translation>
     </message>

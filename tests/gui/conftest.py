@@ -101,24 +101,44 @@ def wait_for_query(qtbot, window, query: str, timeout: int = 10_000):
 WAIT = 120_000  # ms; the model's first load imports torch on a shared machine
 
 
-@pytest.fixture
-def worker_app(qtbot, gui_home, gui_settings, tiny_model_dir):
-    """The desktop app (tray mode) with its real worker, the tiny model configured;
-    ``app.states`` records the (state, text) the tray showed at each worker status."""
+def start_app(qtbot, home, settings):
+    """The desktop app (tray mode) with its real worker; ``app.states`` records the (state, text)
+    the tray showed at each worker status."""
     from vlagent.gui.app import DesktopApp
 
-    gui_settings.set("vlm.model", str(tiny_model_dir), save=True)
-    gui_settings.set("vlm.max_new_tokens", 12, save=True)
-    gui_settings.set("vlm.cpu_quantize", False, save=True)
-    app = DesktopApp(QApplication.instance(), gui_home, gui_settings, agent=True, tray=True, hotkey=False)
+    app = DesktopApp(QApplication.instance(), home, settings, agent=True, tray=True, hotkey=False)
     states = []
     app.agent.status_changed.connect(lambda _s: states.append(app.state_text()))
     app.states = states
     app.start()
     qtbot.waitUntil(lambda: app.agent.running, timeout=WAIT)
-    yield app
+    return app
+
+
+def stop_app(app) -> None:
     app.shutdown()
     for w in (app.window, app.dialog):
         if w is not None:
             w.close()
     QApplication.instance().setQuitOnLastWindowClosed(True)
+
+
+@pytest.fixture
+def agent_app(qtbot, gui_home, gui_settings):
+    """The app with its worker (OCR; no model configured)."""
+    app = start_app(qtbot, gui_home, gui_settings)
+    yield app
+    stop_app(app)
+
+
+@pytest.fixture
+def model_app(request, gui_home, gui_settings, qtbot):
+    """The app with its worker and the tiny model checkpoint."""
+    pytest.importorskip("vlagent.vlm.steps", reason="the model steps (vlagent.vlm) are not merged yet")
+    tiny_model_dir = request.getfixturevalue("tiny_model_dir")
+    gui_settings.set("vlm.model", str(tiny_model_dir), save=True)
+    gui_settings.set("vlm.max_new_tokens", 12, save=True)
+    gui_settings.set("vlm.cpu_quantize", False, save=True)
+    app = start_app(qtbot, gui_home, gui_settings)
+    yield app
+    stop_app(app)

@@ -38,12 +38,12 @@ def choose_region(qtbot, app, rect: Rect) -> None:
     overlay.finish_with(overlay.windows[0], rect)
 
 
-def test_capture_region_from_the_tray_is_indexed_and_announced(qtbot, worker_app, x_display, gui_home):
-    capture_region = [a for a in worker_app.tray.menu.actions() if a.text() == "Capture region"][0]
-    with qtbot.waitSignal(worker_app.notified, timeout=WAIT,
+def test_capture_region_from_the_tray_is_indexed_and_announced(qtbot, agent_app, x_display, gui_home):
+    capture_region = [a for a in agent_app.tray.menu.actions() if a.text() == "Capture region"][0]
+    with qtbot.waitSignal(agent_app.notified, timeout=WAIT,
                           check_params_cb=lambda title, *_: title == "Capture saved") as note:
         capture_region.trigger()
-        choose_region(qtbot, worker_app, TEXT_RECT)
+        choose_region(qtbot, agent_app, TEXT_RECT)
     _, message, error = note.args
     assert not error and "Invoice 2024-0193" in message
     conn = sqlite3.connect(gui_home.db_path)
@@ -52,30 +52,30 @@ def test_capture_region_from_the_tray_is_indexed_and_announced(qtbot, worker_app
     conn.close()
     assert len(rows) == 1 and rows[0][:2] == (800, 150)
     assert "会议纪要" in rows[0][2]
-    window = worker_app.show_window(query="会议纪要")
+    window = agent_app.show_window(query="会议纪要")
     wait_for_query(qtbot, window, "会议纪要")
     assert [r["source"] for r in window.model.records] == ["screenshot"]
 
 
-def test_capture_region_from_a_shell_is_handed_to_the_running_app_and_asked_about(qtbot, worker_app, x_display,
+def test_capture_region_from_a_shell_is_handed_to_the_running_app_and_asked_about(qtbot, model_app, x_display,
                                                                                    gui_home):
     from vlagent.gui.instance import InstanceServer
 
     server = InstanceServer(gui_home)
     assert server.listen()
-    server.requested.connect(worker_app.handle_request)
+    server.requested.connect(model_app.handle_request)
     try:
         cli = subprocess.Popen([sys.executable, "-m", "vlagent", "capture", "--region", "--ask", "What is this?"],
                                cwd=REPO, env=cli_env(gui_home.root, DISPLAY=x_display), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
         qtbot.waitUntil(lambda: cli.poll() is not None, timeout=WAIT)
         assert cli.returncode == 0, cli.stderr.read().decode()
-        with qtbot.waitSignal(worker_app.notified, timeout=WAIT,
+        with qtbot.waitSignal(model_app.notified, timeout=WAIT,
                               check_params_cb=lambda title, *_: title == "Answer ready"):
-            choose_region(qtbot, worker_app, TEXT_RECT)
+            choose_region(qtbot, model_app, TEXT_RECT)
     finally:
         server.close()
-    panel = worker_app.window.detail.ask_panel
+    panel = model_app.window.detail.ask_panel
     assert "What is this?" in panel.transcript_text()
     conn = sqlite3.connect(gui_home.db_path)
     (prompt, source) = conn.execute("SELECT r.prompt, i.source FROM results r JOIN images i ON i.id = r.image_id "

@@ -1,4 +1,4 @@
-"""The app with its real background worker and the tiny model checkpoint: asking streams an
+"""The app with its real background worker (and, for questions, the tiny model checkpoint): asking streams an
 answer that is stored and searchable, describing shows the description, settings changes
 reach the worker, a watched folder's new image shows up in the open search window, and the
 tray follows the worker's state."""
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QApplication
 from tests.gui.conftest import WAIT, wait_for_query
 
 pytest.importorskip("vlagent.worker", reason="the background worker (vlagent.worker) is not merged yet")
-pytest.importorskip("vlagent.vlm.steps", reason="the model steps (vlagent.vlm) are not merged yet")
 
 
 def select(qtbot, app, query: str) -> int:
@@ -28,9 +27,9 @@ def select(qtbot, app, query: str) -> int:
     return window.model.records[0]["id"]
 
 
-def test_ask_streams_an_answer_that_is_stored_and_searchable(qtbot, worker_app, gui_home):
-    image_id = select(qtbot, worker_app, "小狗")
-    window = worker_app.window
+def test_ask_streams_an_answer_that_is_stored_and_searchable(qtbot, model_app, gui_home):
+    image_id = select(qtbot, model_app, "小狗")
+    window = model_app.window
     panel = window.detail.ask_panel
     window.detail.tabs.setCurrentWidget(panel)
     qtbot.waitUntil(lambda: panel.ask_button.isEnabled() or panel.question_edit.isEnabled(), timeout=WAIT)
@@ -70,9 +69,9 @@ def test_ask_streams_an_answer_that_is_stored_and_searchable(qtbot, worker_app, 
         assert image_id in [r["id"] for r in window.model.records]
 
 
-def test_describe_again_shows_the_new_description(qtbot, worker_app, gui_home):
-    image_id = select(qtbot, worker_app, "invoice")
-    detail = worker_app.window.detail
+def test_describe_again_shows_the_new_description(qtbot, model_app, gui_home):
+    image_id = select(qtbot, model_app, "invoice")
+    detail = model_app.window.detail
     assert detail.description_edit.toPlainText() == ""
     qtbot.waitUntil(detail.describe_button.isEnabled)
     detail.describe_button.click()
@@ -86,22 +85,22 @@ def test_describe_again_shows_the_new_description(qtbot, worker_app, gui_home):
     assert kinds == ["OCR", "Description"]
 
 
-def test_settings_reach_the_worker_and_new_images_appear_in_the_open_window(qtbot, worker_app, tmp_path,
+def test_settings_reach_the_worker_and_new_images_appear_in_the_open_window(qtbot, agent_app, tmp_path,
                                                                                indexed_root):
-    qtbot.waitUntil(lambda: worker_app.tray.state == "idle", timeout=WAIT)
-    window = worker_app.show_window(query="")
+    qtbot.waitUntil(lambda: agent_app.tray.state == "idle", timeout=WAIT)
+    window = agent_app.show_window(query="")
     wait_for_query(qtbot, window, "")
     assert len(window.model.records) == 4
 
-    dialog = worker_app.open_settings()
+    dialog = agent_app.open_settings()
     dialog.fields["privacy.paused"].set_value(True)
     dialog.accept()
-    qtbot.waitUntil(lambda: worker_app.agent.worker.paused and worker_app.tray.state == "paused")
-    assert worker_app.tray.tooltip.startswith("vlagent — Paused")
+    qtbot.waitUntil(lambda: agent_app.agent.worker.paused and agent_app.tray.state == "paused")
+    assert agent_app.tray.tooltip.startswith("vlagent — Paused")
 
     folder = tmp_path / "watched"
     folder.mkdir()
-    dialog = worker_app.open_settings()
+    dialog = agent_app.open_settings()
     dialog.fields["privacy.paused"].set_value(False)
     dialog.fields["watch.folders"].add_items([str(folder)])
     dialog.accept()
@@ -113,17 +112,17 @@ def test_settings_reach_the_worker_and_new_images_appear_in_the_open_window(qtbo
     window.set_query("revenue")
     wait_for_query(qtbot, window, "revenue")
     qtbot.waitUntil(lambda: [r["name"] for r in window.model.records] == ["revenue.png"], timeout=WAIT)
-    assert any(state == "busy" and text.startswith("Indexing: ") for state, text in worker_app.states)
-    qtbot.waitUntil(lambda: worker_app.tray.state == "idle", timeout=WAIT)
+    assert any(state == "busy" and text.startswith("Indexing: ") for state, text in agent_app.states)
+    qtbot.waitUntil(lambda: agent_app.tray.state == "idle", timeout=WAIT)
 
 
-def test_the_tray_says_when_the_model_loads(qtbot, worker_app):
-    qtbot.waitUntil(lambda: worker_app.status is not None, timeout=WAIT)
-    with qtbot.waitSignal(worker_app.agent.model_loaded, timeout=WAIT) as loaded:
-        worker_app.agent.preload_model()
-        assert worker_app.state_text() == ("loading", "Loading the model…")
+def test_the_tray_says_when_the_model_loads(qtbot, model_app):
+    qtbot.waitUntil(lambda: model_app.status is not None, timeout=WAIT)
+    with qtbot.waitSignal(model_app.agent.model_loaded, timeout=WAIT) as loaded:
+        model_app.agent.preload_model()
+        assert model_app.state_text() == ("loading", "Loading the model…")
     assert loaded.args == [True]
-    qtbot.waitUntil(lambda: worker_app.state_text() == ("idle", "Idle · model loaded"), timeout=WAIT)
+    qtbot.waitUntil(lambda: model_app.state_text() == ("idle", "Idle · model loaded"), timeout=WAIT)
 
 
 def test_tray_state_from_the_worker_status():
