@@ -27,7 +27,21 @@ SIZE = (1180, 720)
 
 
 def sample_home():
-    """A data home with the sample set indexed (OCR done); built once."""
+    """A fresh copy of a data home with the sample set indexed (OCR done, built once), so
+    answers from an earlier run do not pile up."""
+    import atexit
+    import shutil
+
+    from vlagent.home import Home
+
+    cached = _cached_sample_home()
+    tmp = tempfile.mkdtemp(prefix="vlagent-shots-")
+    atexit.register(shutil.rmtree, tmp, True)
+    shutil.copytree(cached.root, Path(tmp) / "home")
+    return Home(Path(tmp) / "home")
+
+
+def _cached_sample_home():
     from vlagent.dev.samples import write_sample_set
     from vlagent.home import Home
     from vlagent.index.store import Index
