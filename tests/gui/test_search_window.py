@@ -4,6 +4,7 @@ pane (OCR text, copy, files, timings), forgetting, empty states."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QInputMethodEvent
@@ -146,3 +147,32 @@ def test_nothing_indexed_yet_offers_to_choose_folders(qtbot, tmp_path):
         assert not home.db_path.exists()  # searching never creates an index
     finally:
         backend.stop()
+
+
+def test_open_and_show_in_folder_hand_the_file_to_the_desktop(qtbot, search_window):
+    from PySide6.QtCore import QObject, Slot
+    from PySide6.QtGui import QDesktopServices
+
+    class Desktop(QObject):  # stands in for the file manager: records what it is asked to open
+        def __init__(self):
+            super().__init__()
+            self.opened = []
+
+        @Slot("QUrl")
+        def open(self, url):
+            self.opened.append(url.toLocalFile())
+
+    desktop = Desktop()
+    QDesktopServices.setUrlHandler("file", desktop, "open")
+    try:
+        search_window.set_query("invoice")
+        wait_for_query(qtbot, search_window, "invoice")
+        search_window.select_row(0)
+        detail = search_window.detail
+        qtbot.waitUntil(lambda: detail.detail is not None)
+        path = detail.detail["path"]
+        qtbot.mouseClick(detail.open_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(detail.folder_button, Qt.MouseButton.LeftButton)
+        assert desktop.opened == [path, str(Path(path).parent)]
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
