@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import logging
-from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -62,14 +61,13 @@ class AgentBridge(QObject):
     job_finished = Signal(object)  # a JobReport
     model_loaded = Signal(bool)  # after preload_model(): whether the model is now loaded
 
-    def __init__(self, home, settings, *, agent_factory: Callable | None = None, parent=None):
+    def __init__(self, home, settings, parent=None):
         super().__init__(parent)
         self.home = home
         self.settings = settings
         self.agent = None
         self.error: str | None = None
         self.loading_model = False  # a preload was asked for and the model is not loaded yet
-        self._factory = agent_factory
         self._thread = TaskThread("agent", self)
 
     # --- life cycle -----------------------------------------------------------------------
@@ -77,12 +75,9 @@ class AgentBridge(QObject):
         self._thread.submit(self._start, lambda _r: self.started.emit(), self._start_failed)
 
     def _start(self) -> None:
-        if self._factory is not None:
-            agent = self._factory(self.home, self.settings)
-        else:
-            from vlagent.worker import Agent
+        from vlagent.worker import Agent
 
-            agent = Agent(self.home, self.settings)
+        agent = Agent(self.home, self.settings)
         agent.worker.add_listener(on_status=self._on_status, on_job=self._on_job)
         agent.start()
         self.agent = agent
@@ -124,10 +119,6 @@ class AgentBridge(QObject):
         self.job_finished.emit(report)
 
     # --- requests ---------------------------------------------------------------------------
-    def set_paused(self, paused: bool) -> None:
-        """Saved, so it survives a restart; the worker and watcher follow the setting."""
-        self.settings.set("privacy.paused", paused, save=True)
-
     def wake(self, priority: int | None = None) -> None:
         if self.worker is not None:
             self.worker.wake(priority)
