@@ -257,6 +257,8 @@ def test_snippet_prefers_the_window_with_most_query_words(tmp_path):
 def test_file_name_snippet_when_only_the_name_matches(corpus):
     hit = search(corpus[0].conn, "quarterly").hits[0]
     assert hit.snippet == f"{HL_START}quarterly{HL_END}-report-final.png"
+    assert hit.fields["snippet_from"] == "names"
+    assert search(corpus[0].conn, "reimbursement").hits[0].fields["snippet_from"] == "answers"
 
 
 # --- filters, paging, sorting ----------------------------------------------------------------
@@ -304,18 +306,40 @@ def test_a_selective_filter_finds_matches_beyond_the_candidate_cap(tmp_path, mon
     assert unfiltered.total == 10 and not unfiltered.total_exact  # "at least 10"
 
 
-def test_paging_is_stable_and_covers_every_match(tmp_path):
+@pytest.mark.parametrize("filters", [None, Filters(folder="/p"), Filters(source="folder", since=0)])
+def test_paging_is_stable_and_covers_every_match(tmp_path, filters):
     index = Index(connect(tmp_path / "i.db"))
     ids = {add_image(index, f"p{i}", f"/p/p{i}.png", ocr="sunset " * (1 + i % 4) + f"beach {i}") for i in range(23)}
-    pages = [search(index.conn, "sunset", limit=5, offset=o) for o in range(0, 25, 5)]
+    add_image(index, "other", "/q/other.png", ocr="sunset over the sea", source="import")
+    if filters is None:
+        ids.add(index.conn.execute("SELECT max(id) FROM images").fetchone()[0])
+    pages = [search(index.conn, "sunset", limit=5, offset=o, filters=filters) for o in range(0, 25, 5)]
     seen = [h.image_id for p in pages for h in p.hits]
-    assert len(seen) == 23 and set(seen) == ids
-    assert all(p.total == 23 and p.total_exact for p in pages)
+    assert len(seen) == len(ids) and set(seen) == ids
+    assert all(p.total == len(ids) and p.total_exact for p in pages)
     scores = [h.score for p in pages for h in p.hits]
     assert scores == sorted(scores, reverse=True)
-    again = [h.image_id for o in range(0, 25, 5) for h in search(index.conn, "sunset", limit=5, offset=o).hits]
+    again = [h.image_id for o in range(0, 25, 5)
+             for h in search(index.conn, "sunset", limit=5, offset=o, filters=filters).hits]
     assert again == seen
-    assert search(index.conn, "sunset", limit=5, offset=100).hits == []
+    assert search(index.conn, "sunset", limit=5, offset=100, filters=filters).hits == []
+
+
+@pytest.mark.parametrize("query, filters", [
+    ("dog", Filters(folder="/pics")),
+    ("狗", Filters(source="folder")),
+    ("error", Filters(source="screenshot", since=NOW - 60 * DAY)),
+    ("a", Filters(folder="/pics", until=NOW - DAY)),
+])
+def test_both_plans_for_filtered_ranking_agree(corpus, monkeypatch, query, filters):
+    """Filtered candidates are ranked apart, or in one query when the words fill their range."""
+    conn = corpus[0].conn
+    apart = search(conn, query, filters=filters)
+    monkeypatch.setattr(search_mod, "RANGE_PROBE", 1)
+    together = search(conn, query, filters=filters)
+    assert apart.hits and [h.image_id for h in apart.hits] == [h.image_id for h in together.hits]
+    assert [h.score for h in apart.hits] == pytest.approx([h.score for h in together.hits])
+    assert apart.total == together.total
 
 
 def test_sort_by_date_and_the_empty_query_list_newest_first(corpus):

@@ -16,6 +16,7 @@ Snippets are cut from the original texts of the page's hits only.
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -29,7 +30,10 @@ from vlagent.index.snippets import HL_END, HL_START
 # after the word, or a description (what the image is) saying it, counts more than a passing
 # mention in on-screen text.
 WEIGHTS = (3.0, 1.0, 1.5, 1.0, 0.0)
-CANDIDATE_CAP = 2000
+_WEIGHTS = ", ".join(map(str, WEIGHTS))
+CANDIDATE_CAP = 1000
+# Rows of the user's words a filtered search may walk to rank its candidates apart (see _run).
+RANGE_PROBE = 20_000
 SNIPPET_WIDTH = 100  # columns (a CJK character counts two)
 # A date range is looked up as day tokens up to this many days, then months, then years.
 MAX_DATE_TOKENS = 62
@@ -49,7 +53,7 @@ class Hit:
     image_id: int
     score: float  # higher is better; 0 when not ranked (date order, empty query)
     snippet: str  # original text, matches between HL_START and HL_END
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)  # snippet_from: names, ocr, description, answers
 
 
 @dataclass
@@ -109,23 +113,52 @@ def _run(conn, q: Query, words: str, filter_terms: list[str], filters: Filters, 
             params.append(filters.until)
     source = f"FROM search_fts AS f{join} WHERE search_fts MATCH ?{exact}"
     cap = max(CANDIDATE_CAP, offset + limit)
-    if sort == "relevance" and words:
-        weights = ", ".join(map(str, WEIGHTS))
-        rows = conn.execute(
-            f"""WITH c AS MATERIALIZED (
-                    SELECT f.rowid AS id, bm25(search_fts, {weights}) AS score {source}
-                    ORDER BY f.rowid DESC LIMIT {cap})
-                SELECT id, -score, (SELECT count(*) FROM c) FROM c ORDER BY score, id DESC LIMIT ? OFFSET ?""",
-            (*params, limit, offset)).fetchall()
-        total = rows[0][2] if rows else _count(conn, source, params, cap)
-    else:
+    if sort == "date" or not words:
         rows = conn.execute(f"SELECT f.rowid, 0.0 {source} ORDER BY f.rowid DESC LIMIT ? OFFSET ?",
                             (*params, limit, offset)).fetchall()
-        total = _count(conn, source, params, cap)
+        return _page(rows, _count(conn, source, params, cap), q, match, cap)
+    if filter_terms:
+        ranked = _rank_filtered(conn, words, source, params, cap)
+        if ranked is not None:
+            ids, scored = ranked
+            rows = sorted(scored, key=lambda r: (-r[1], -r[0]))[offset:offset + limit]
+            return _page(rows, len(ids), q, match, cap)
+    rows = conn.execute(
+        f"""WITH c AS MATERIALIZED (
+                SELECT f.rowid AS id, bm25(search_fts, {_WEIGHTS}) AS score {source}
+                ORDER BY f.rowid DESC LIMIT {cap})
+            SELECT id, -score, (SELECT count(*) FROM c) FROM c ORDER BY score, id DESC LIMIT ? OFFSET ?""",
+        (*params, limit, offset)).fetchall()
+    return _page(rows, rows[0][2] if rows else _count(conn, source, params, cap), q, match, cap)
+
+
+def _rank_filtered(conn, words: str, source: str, params: list, cap: int) -> tuple[list[int], list] | None:
+    """(candidate ids, [(id, score)]) for a filtered search, or None to rank it in one query.
+
+    bm25 first counts every row holding each phrase of the query (its idf), filter tokens
+    included, and a source or a top folder is in most rows. So the filtered candidates are
+    found without ranking, then ranked by a query of the user's words alone over the
+    candidates' rowid range — unless the words fill that range (a common word with a selective
+    filter spread over the years), when ranking it all in one query costs less.
+    """
+    ids = [r[0] for r in conn.execute(f"SELECT f.rowid {source} ORDER BY f.rowid DESC LIMIT {cap}", params)]
+    if not ids:
+        return [], []
+    in_range = (words, ids[-1], ids[0])
+    if _count(conn, "FROM search_fts WHERE search_fts MATCH ? AND rowid BETWEEN ? AND ?", in_range,
+              RANGE_PROBE) >= RANGE_PROBE:
+        return None
+    return ids, conn.execute(
+        f"""SELECT rowid, -bm25(search_fts, {_WEIGHTS}) FROM search_fts WHERE search_fts MATCH ?
+            AND rowid BETWEEN ? AND ? AND +rowid IN (SELECT value FROM json_each(?))""",
+        (*in_range, json.dumps(ids))).fetchall()
+
+
+def _page(rows, total: int, q: Query, match: str, cap: int) -> Page:
     return Page([Hit(r[0], r[1], "") for r in rows], total, q.text, match, total_exact=total < cap)
 
 
-def _count(conn, source: str, params: list, cap: int) -> int:
+def _count(conn, source: str, params, cap: int) -> int:
     return conn.execute(f"SELECT count(*) FROM (SELECT 1 {source} LIMIT {cap})", params).fetchone()[0]
 
 
@@ -186,7 +219,9 @@ def _add_snippets(conn, hits: list[Hit], q: Query, width: int) -> None:
     docs = load(conn, [h.image_id for h in hits])
     for hit in hits:
         doc = docs.get(hit.image_id)
-        hit.snippet = snippets.make(doc, units, width, patterns) if doc else ""
+        if doc is not None:
+            name, hit.snippet = snippets.make(doc, units, width, patterns)
+            hit.fields["snippet_from"] = name
 
 
 def highlight(snippet: str, start: str = "[", end: str = "]") -> str:

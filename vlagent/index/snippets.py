@@ -9,6 +9,7 @@ normalisation, the way the index compared it.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from vlagent.index.query import Unit
@@ -19,6 +20,8 @@ HL_START, HL_END = "\x02", "\x03"
 # Which field a snippet comes from when several match equally well.
 FIELD_ORDER = ("ocr", "description", "answers", "names")
 ELLIPSIS = "…"
+# Matches looked at per unit and field: enough to choose a window, bounded for very common words.
+MAX_MATCHES = 40
 _NON_WORD = re.compile(r"\W")
 
 _WORD_CHAR = re.compile(rf"(?![{CJK}])[^\W_]")
@@ -45,7 +48,7 @@ def find(text: str, units: list[Unit], patterns: list[re.Pattern]) -> list[tuple
     missed = []
     for i, (unit, pat) in enumerate(zip(units, patterns)):
         first_cjk, last_cjk = unit.pieces[0][1], unit.pieces[-1][1]
-        found = [(m.start(), m.end(), i) for m in pat.finditer(text)
+        found = [(m.start(), m.end(), i) for m in itertools.islice(pat.finditer(text), MAX_MATCHES)
                  if (first_cjk or m.start() == 0 or not _WORD_CHAR.match(text, m.start() - 1))
                  and (last_cjk or unit.prefix or not _WORD_CHAR.match(text, m.end()))]
         spans += found
@@ -81,8 +84,8 @@ def _token_matches(toks, unit: Unit) -> list[tuple[int, int]]:
     return out
 
 
-def make(doc: Doc, units: list[Unit], width: int, patterns: list[re.Pattern] | None = None) -> str:
-    """A snippet of about ``width`` columns from the field of ``doc`` that matches most units."""
+def make(doc: Doc, units: list[Unit], width: int, patterns: list[re.Pattern] | None = None) -> tuple[str, str]:
+    """(field, snippet): about ``width`` columns from the field of ``doc`` matching most units."""
     patterns = patterns if patterns is not None else [pattern(u) for u in units]
     best = None
     for name in FIELD_ORDER:
@@ -92,10 +95,10 @@ def make(doc: Doc, units: list[Unit], width: int, patterns: list[re.Pattern] | N
         spans = find(text, units, patterns) if units else []
         distinct = len({i for _, _, i in spans})
         if best is None or distinct > best[0]:
-            best = (distinct, text, spans)
+            best = (distinct, name, text, spans)
     if best is None:
-        return ""
-    return cut(best[1], best[2], width)
+        return "", ""
+    return best[1], cut(best[2], best[3], width)
 
 
 def _cols(text: str, start: int, end: int) -> int:
@@ -122,13 +125,23 @@ def cut(text: str, spans: list[tuple[int, int, int]], width: int) -> str:
 
 
 def _best_anchor(text: str, spans, width: int) -> int:
-    best, best_key = spans[0][0], (-1, -1)
+    """The start of the match that begins the window with the most distinct units (then matches)."""
     reach = width // 2 if has_cjk(text) else width  # in characters, roughly
-    for i, (s, _, _) in enumerate(spans[:64]):
-        inside = [u for _, e2, u in spans[i:] if e2 <= s + reach]
-        key = (len(set(inside)), len(inside))
+    best, best_key = spans[0][0], (-1, -1)
+    counts: dict[int, int] = {}
+    j = 0
+    for i, (s, _, unit) in enumerate(spans):  # a sliding window over the sorted matches
+        j = max(j, i)
+        while j < len(spans) and spans[j][1] <= s + reach:
+            counts[spans[j][2]] = counts.get(spans[j][2], 0) + 1
+            j += 1
+        key = (len(counts), j - i)
         if key > best_key:
             best, best_key = s, key
+        if j > i:
+            counts[unit] -= 1
+            if not counts[unit]:
+                del counts[unit]
     return best
 
 
@@ -141,9 +154,8 @@ def _forward(text: str, start: int, width: int) -> int:
 
 
 def _back(text: str, end: int, width: int) -> int:
-    """The start of the slice ending at ``end`` that fills ``width`` columns, not before its line."""
-    line = text.rfind("\n", 0, end) + 1
-    start = max(line, end - width)
+    """The start of the slice ending at ``end`` that fills ``width`` columns."""
+    start = max(0, end - width)
     while start < end and (over := _cols(text, start, end) - width) > 0:
         start += max(1, over // 2)
     return start
