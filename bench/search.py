@@ -137,14 +137,14 @@ class Corpus:
 
     def _zh(self, rnd, n_words: int, english: bool = False) -> str:
         out = []
-        for w in self.zh.draw(rnd, n_words):
+        for w, fn, r in zip(self.zh.draw(rnd, n_words), self.zh_fn.draw(rnd, n_words), rnd.choices(range(100), k=n_words)):
             out.append(w)
-            if rnd.random() < 0.35:
-                out.append(self.zh_fn.draw(rnd, 1)[0])
-            if english and rnd.random() < 0.08:
-                out.append(f" {rnd.choice(EN_IN_ZH)} ")
-            if rnd.random() < 0.12:
-                out.append(rnd.choice("，，，。、：；"))
+            if r < 35:
+                out.append(fn)
+            if english and r % 13 == 0:
+                out.append(f" {EN_IN_ZH[r % len(EN_IN_ZH)]} ")
+            if r % 8 == 1:
+                out.append("，，，。、：；"[r % 7])
         return "".join(out) + "。"
 
     def _ja(self, rnd, n_words: int) -> str:
@@ -169,8 +169,9 @@ class Corpus:
             folder = "/home/user/Pictures/Screenshots"
         else:
             folder = f"/home/user/Pictures/{stamp[:4]}/{rnd.choice(self.en.words[100:400])}"
+        stamp += f".{i % 1000:03d}"  # unique names in a folder, whatever the size
         name = rnd.choice([f"Screenshot {stamp}.png", f"IMG_{stamp.replace('-', '').replace(' ', '_').replace('.', '')}.jpg",
-                           f"微信图片_{stamp[:10].replace('-', '')}{i % 1000000:06d}.jpg", f"DSC{i % 100000:05d}.JPG",
+                           f"微信图片_{stamp[:10].replace('-', '')}{i:07d}.jpg", f"DSC{i:07d}.JPG",
                            f"{'-'.join(self.en.draw(rnd, 2))}-{i}.png", f"截屏{stamp}.png"])
         has_text = src == "screenshot" or rnd.random() < 0.55
         ocr = ""
