@@ -6,7 +6,7 @@
 Each corpus is generated once into .bench-data/ (git-ignored; the name carries a hash of the
 code that shapes the index) through the real schema, in worker processes, written in
 transactions of 50k images; its search_docs rows come from Doc.indexed(), the builder behind
-Index.refresh_search_doc, and the FTS index from the real triggers.
+Index.refresh_search_doc (search_words too), and the FTS index from the real triggers.
 Text is synthetic but shaped like the real thing: OCR of screenshots (UI strings, errors,
 invoices, chat), one-paragraph descriptions, camera/screenshot file names, a few answers;
 English, Chinese, Chinese with English terms, Japanese; Zipf-distributed words. Planted
@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from vlagent.index.db import connect, transaction  # noqa: E402
 from vlagent.index.migrations import V1_SCHEMA  # noqa: E402
 from vlagent.index.search import Filters, search  # noqa: E402
-from vlagent.index.search_docs import Doc  # noqa: E402
+from vlagent.index.search_docs import Doc, words  # noqa: E402
 from vlagent.index.store import Index, Result  # noqa: E402
 
 GEN_VERSION = 1  # bump when the corpus changes
@@ -231,7 +231,9 @@ def build(path: Path, n: int, workers: int) -> dict:
     spans = [(lo, min(n, lo + step), n) for lo in range(0, n, step)]
     with multiprocessing.Pool(workers) as pool:
         conn.execute("BEGIN")
-        for rows in pool.imap(_rows, spans):
+        # A few spans in flight at a time: the workers must not run ahead of SQLite into memory.
+        in_flight = (pool.imap(_rows, spans[k:k + 8 * workers]) for k in range(0, len(spans), 8 * workers))
+        for rows in itertools.chain.from_iterable(in_flight):
             conn.executemany("INSERT INTO images(id, sha256, width, height, format, bytes, mtime, source, first_seen)"
                              " VALUES (?, ?, 1920, 1080, 'png', 250000, ?, ?, ?)",
                              [(iid, f"{iid:064x}", d["first_seen"], d["source"], d["first_seen"])
@@ -243,6 +245,8 @@ def build(path: Path, n: int, workers: int) -> dict:
                              [(iid, k, tx, e, q, d["first_seen"]) for iid, d, res, _ in rows for k, tx, e, q in res])
             conn.executemany("INSERT INTO search_docs(image_id, names, ocr, description, answers, filters)"
                              " VALUES (?,?,?,?,?,?)", [(iid, *doc) for iid, _, _, doc in rows])
+            conn.executemany("INSERT OR IGNORE INTO search_words(word) VALUES (?)",
+                             [(w,) for w in set().union(*(words(doc) for _, _, _, doc in rows))])
             done = rows[-1][0]
             if done % commit_every == 0 or done == n:
                 conn.execute("COMMIT")

@@ -190,6 +190,26 @@ def test_the_last_word_matches_as_a_prefix_while_typing(corpus):
     assert "invoice" not in found(corpus, "in")
 
 
+@pytest.mark.parametrize("typed", ["scan", "elect", "sta", "stat", "statio", "Seou", "façad", "quarterly-rep"])
+def test_a_long_prefix_is_expanded_into_the_words_it_starts(corpus, monkeypatch, typed):
+    """search_words turns a 4+ letter prefix into an OR of words; FTS5's own prefix merge agrees."""
+    conn = corpus[0].conn
+    expanded = search(conn, typed)
+    monkeypatch.setattr(search_mod, "MAX_EXPANSION", 0)
+    merged = search(conn, typed)
+    assert [h.image_id for h in expanded.hits] == [h.image_id for h in merged.hits]
+    assert expanded.total == merged.total
+    if len(typed) > 3 and "-" not in typed:
+        assert "*" not in expanded.fts and "*" in merged.fts
+
+
+def test_search_words_lists_the_long_words_of_indexed_text(corpus):
+    words = {r[0] for r in corpus[0].conn.execute("SELECT word FROM search_words")}
+    assert {"invoice", "electricity", "station", "seoul", "facade", "quarterly"} <= words
+    assert not any(w.isdigit() or len(w) < 4 for w in words)  # 2024, 0193, "a", "the" are not needed
+    assert not any("\ue000" in w for w in words)  # filter tokens are not words
+
+
 def test_exclusion_and_or(corpus):
     assert set(found(corpus, "dog -kitten")) == {"dog"}
     assert set(found(corpus, "kitten OR 東京 OR seoul")) == {"cat", "japan", "korean"}

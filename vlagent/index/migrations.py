@@ -15,7 +15,9 @@ import sqlite_utils
 # (external content, kept in step by the triggers). The text arrives normalised with CJK already
 # cut into bigrams (vlagent.index.segment), so unicode61 only splits words. The prefix index makes
 # a 3-letter prefix (search as you type) one doclist read instead of a merge of every word it
-# starts (a 2-letter one would also copy every CJK bigram: +60% index size).
+# starts (a 2-letter one would also copy every CJK bigram: +60% index size); search_words lists
+# the words of 4+ letters ever indexed, so a longer prefix becomes an OR of the few words it
+# starts instead of FTS5's merge of their whole doclists.
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
 SEARCH_COLUMNS = "names, ocr, description, answers, filters"
 
@@ -103,6 +105,7 @@ CREATE VIRTUAL TABLE search_fts USING fts5(
     content='search_docs', content_rowid='image_id',
     tokenize="{FTS_TOKENIZE}", prefix='3'
 );
+CREATE TABLE search_words (word TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
     INSERT INTO search_fts(rowid, {SEARCH_COLUMNS})
     VALUES (new.image_id, new.names, new.ocr, new.description, new.answers, new.filters);

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 from vlagent.index.segment import bigrams, tokens
 
 _QUOTED = re.compile(r'(-?)"([^"]*)"|(\S+)')
-# Shorter last words match whole: their prefix would merge thousands of doclists (the index
-# keeps 3-letter prefixes, see migrations).
+# Shorter last words match whole: their prefix would merge thousands of doclists. The index
+# keeps 3-letter prefixes; longer ones can be expanded into the words they start (see migrations).
 MIN_PREFIX = 3
+INDEXED_PREFIX = 3
+Expand = Callable[[str], "list[str] | None"]
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,14 @@ class Unit:
     pieces: tuple[tuple[str, bool], ...]  # (normalised text, is a CJK run)
     prefix: bool = False  # the last piece, a word, may be the start of a longer word
 
-    def fts(self) -> str:
+    def fts(self, expand: Expand | None = None) -> str:
+        """The FTS5 phrase; ``expand`` may turn a one-word prefix into an OR of the words it starts."""
         words = [bigrams(text) if cjk else text for text, cjk in self.pieces]
-        return '"' + " ".join(words).replace('"', '""') + '"' + ("*" if self.prefix else "")
+        if self.prefix and expand is not None and len(words) == 1 and len(words[0]) > INDEXED_PREFIX:
+            expanded = expand(words[0])
+            if expanded:
+                return "(" + " OR ".join(quote(w) for w in expanded) + ")"
+        return quote(" ".join(words)) + ("*" if self.prefix else "")
 
     def atoms(self) -> list["Unit"]:
         """Its single index tokens: each word, each bigram of a CJK run (for a relaxed search)."""
@@ -59,13 +67,13 @@ class Query:
     def units(self) -> list[Unit]:
         return [u for clause in self.clauses for alt in clause for u in alt]
 
-    def match(self) -> str:
+    def match(self, expand: Expand | None = None) -> str:
         """The FTS5 expression ('' when nothing searchable was typed)."""
         if not self.clauses:
             return ""
         parts = []
         for clause in self.clauses:
-            alts = [_and(alt) for alt in clause]
+            alts = [_and(alt, expand) for alt in clause]
             parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(f"({a})" for a in alts) + ")")
         expr = " AND ".join(parts)
         for alt in self.excluded:
@@ -83,8 +91,12 @@ class Query:
         return Query(self.text, [[[a] for a in atoms]], self.excluded)
 
 
-def _and(units: list[Unit]) -> str:
-    return " AND ".join(u.fts() for u in units)
+def _and(units: list[Unit], expand: Expand | None = None) -> str:
+    return " AND ".join(u.fts(expand) for u in units)
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
 
 
 def units_of(text: str, *, phrase: bool = False) -> list[Unit]:

@@ -1,16 +1,18 @@
 """Full-text search over file names, OCR text, descriptions and answers.
 
-One FTS5 query does the work: the user's words (:mod:`vlagent.index.query`) AND the filter
-tokens every search document carries (source, folders, UTC day/month/year; see
-:mod:`vlagent.index.search_docs`). Filters are therefore answered by the index itself, however
-selective: a folder of 50 images among a million costs a short doclist, not a scan.
+The index answers everything: the user's words (:mod:`vlagent.index.query`) AND the filter
+tokens every search document carries (source, each folder above its files, UTC day/month/year;
+see :mod:`vlagent.index.search_docs`). So a filter is a doclist however selective it is — a
+folder of 50 images among a million is found without scanning, and no candidate cap loses it.
 
-Ranking every match of a very common word costs O(matches), so the newest
-``CANDIDATE_CAP`` matches (recency is a good prior for "what did I see") are ranked by bm25;
-``Page.total`` is then a lower bound (``total_exact`` False). Sorting by date needs no ranking
-and pages through all matches. When the exact query finds nothing, a relaxed one (any of its
-words or CJK bigrams, best first) runs instead and the page says so (``relaxed``).
-Snippets are cut from the original texts of the page's hits only.
+Ranking costs: bm25 first counts every row holding each phrase (its idf), then scores each
+row. Only the newest ``CANDIDATE_CAP`` matches (recency is a good prior for "what did I see")
+are scored; ``Page.total`` is then a lower bound (``total_exact`` False). Filtered candidates
+are ranked by the user's words alone, so a filter token in most rows adds no counting
+(:func:`_rank_filtered`). Sorting by date needs no ranking and pages through every match.
+When the exact query finds nothing, a relaxed one (any of its words or CJK bigrams, best
+first) runs instead and the page says so (``relaxed``). Snippets are cut from the original
+texts of the page's hits only.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import PurePath
 from typing import Any
 
 from vlagent.index import snippets
-from vlagent.index.query import Query, parse
+from vlagent.index.query import Query, parse, quote
 from vlagent.index.search_docs import date_token, folder_token, load, source_token
 from vlagent.index.snippets import HL_END, HL_START
 
@@ -32,8 +34,10 @@ from vlagent.index.snippets import HL_END, HL_START
 WEIGHTS = (3.0, 1.0, 1.5, 1.0, 0.0)
 _WEIGHTS = ", ".join(map(str, WEIGHTS))
 CANDIDATE_CAP = 1000
-# Rows of the user's words a filtered search may walk to rank its candidates apart (see _run).
+# Rows of the user's words a filtered search may walk to rank its candidates apart (_rank_filtered).
 RANGE_PROBE = 20_000
+# A prefix of 4+ letters becomes an OR of up to this many words; more, and FTS5 merges them.
+MAX_EXPANSION = 32
 SNIPPET_WIDTH = 100  # columns (a CJK character counts two)
 # A date range is looked up as day tokens up to this many days, then months, then years.
 MAX_DATE_TOKENS = 62
@@ -78,7 +82,7 @@ def search(conn, query: str, *, filters: Filters | None = None, limit: int = 20,
     filters = filters or Filters()
     limit, offset = max(int(limit), 0), max(int(offset), 0)
     q = parse(query)
-    words = q.match()
+    words = q.match(expand=lambda prefix: _expand(conn, prefix))
     if not words and query.strip():
         return Page([], 0, query, "")  # only punctuation: nothing can match
     filter_terms = _filter_terms(conn, filters)
@@ -89,8 +93,9 @@ def search(conn, query: str, *, filters: Filters | None = None, limit: int = 20,
     page = _run(conn, q, words, filter_terms, filters, limit, offset, sort)
     if page.total == 0 and words:
         relaxed = q.relaxed()
-        if relaxed is not None and relaxed.match() != words:
-            page = _run(conn, relaxed, relaxed.match(), filter_terms, filters, limit, offset, sort)
+        loose = relaxed.match(expand=lambda prefix: _expand(conn, prefix)) if relaxed else words
+        if loose != words:
+            page = _run(conn, relaxed, loose, filter_terms, filters, limit, offset, sort)
             page.relaxed, q = True, relaxed
     if words:
         _add_snippets(conn, page.hits, q, snippet_width)
@@ -169,15 +174,23 @@ def _recent(conn, query: str, limit: int, offset: int) -> Page:
     return Page([Hit(r[0], 0.0, "") for r in rows], total, query, "", total_exact=total < CANDIDATE_CAP)
 
 
+def _expand(conn, prefix: str) -> list[str] | None:
+    """The indexed words ``prefix`` starts, when there are few enough to OR together."""
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    found = [r[0] for r in conn.execute("SELECT word FROM search_words WHERE word >= ? AND word < ? LIMIT ?",
+                                        (prefix, end, MAX_EXPANSION + 1))]
+    return found if 0 < len(found) <= MAX_EXPANSION else None
+
+
 def _filter_terms(conn, filters: Filters) -> list[str] | None:
     """FTS5 terms for the filters; None when they can match nothing."""
     terms = []
     if filters.source:
-        terms.append(_quote(source_token(filters.source)))
+        terms.append(quote(source_token(filters.source)))
     if filters.folder:
         folder = PurePath(filters.folder)
         if folder != PurePath(folder.anchor):  # the root holds everything
-            terms.append(_quote(folder_token(str(folder))))
+            terms.append(quote(folder_token(str(folder))))
     if filters.since is not None or filters.until is not None:
         days = _date_terms(conn, filters.since, filters.until)
         if days is None:
@@ -206,11 +219,7 @@ def _date_terms(conn, since: float | None, until: float | None) -> str | None:
         days = [datetime.date(first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1, 1)
                 for n in range(months)]
     tokens = dict.fromkeys(date_token(unit, d) for d in days)
-    return "(" + " OR ".join(map(_quote, tokens)) + ")"
-
-
-def _quote(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
+    return "(" + " OR ".join(map(quote, tokens)) + ")"
 
 
 def _add_snippets(conn, hits: list[Hit], q: Query, width: int) -> None:

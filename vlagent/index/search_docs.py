@@ -16,12 +16,15 @@ import base64
 import datetime
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from vlagent.index.segment import index_text
 
 FIELDS = ("names", "ocr", "description", "answers")
+# In indexed text CJK comes as 1- and 2-character tokens, so 4+ word characters are other words.
+_LONG_WORD = re.compile(r"[^\W_]{4,}")
 # Filter tokens start with a private-use character: unicode61 keeps it as a letter, while
 # normalize() strips it from every text and query, so no user text can produce one.
 FILTER_MARK = "\ue000"
@@ -118,3 +121,12 @@ def refresh(conn, image_id: int) -> None:
     else:
         conn.execute(f"UPDATE search_docs SET {' = ?, '.join(FIELDS)} = ?, filters = ? WHERE image_id = ?",
                      (*row, image_id))
+    conn.executemany("INSERT OR IGNORE INTO search_words(word) VALUES (?)", [(w,) for w in words(row)])
+
+
+def words(row: tuple[str, ...]) -> set[str]:
+    """The words of 4+ letters (not only digits) in an indexed row, for prefix expansion.
+
+    The list only grows: a word whose images are gone expands to a word that matches nothing.
+    """
+    return {w for text in row[:len(FIELDS)] for w in _LONG_WORD.findall(text) if not w.isdigit()}
