@@ -4,7 +4,9 @@
 of four fields — file names, OCR text, descriptions, answers — and a ``filters`` field of
 tokens for the search filters (source, every folder above each of its files, the UTC day, month
 and year it was first seen). Triggers copy each change into the FTS5 table ``search_fts``
-(external content), so deleting an image's doc always removes exactly what was indexed.
+(external content), so deleting an image's doc always removes exactly what was indexed. The
+words of 4+ letters also go into ``search_words``, which turns a typed prefix into the words
+it starts (:func:`vlagent.index.search._expand`).
 
 The original texts are not copied: they live in ``locations`` and ``results`` and are read
 back (:func:`load`) for the few hits a page shows, to cut snippets from.
@@ -60,7 +62,9 @@ def source_token(source: str) -> str:
 
 
 def folder_token(folder: str) -> str:
-    digest = hashlib.blake2b(str(PurePath(folder)).encode("utf-8", "surrogatepass"), digest_size=10).digest()
+    """The token of a folder (normalised, and case-folded where the file system ignores case)."""
+    path = os.path.normcase(str(PurePath(folder)))
+    digest = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=10).digest()
     return f"{FILTER_MARK}f{base64.b32encode(digest).decode().lower()}"
 
 
