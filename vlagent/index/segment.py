@@ -49,6 +49,8 @@ _DROP = {c: None for r in (range(0x300, 0x370), range(0x1AB0, 0x1B00), range(0x1
 
 def normalize(text: str) -> str:
     """NFKC, lower case, no Latin/Greek/Cyrillic diacritics, no private-use characters."""
+    if text.isascii():
+        return text.lower()
     t = unicodedata.normalize("NFKC", text).lower()
     if t.isascii():
         return t

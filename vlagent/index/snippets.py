@@ -127,6 +127,8 @@ def cut(text: str, spans: list[tuple[int, int, int]], width: int) -> str:
 def _best_anchor(text: str, spans, width: int) -> int:
     """The start of the match that begins the window with the most distinct units (then matches)."""
     reach = width // 2 if has_cjk(text) else width  # in characters, roughly
+    if len(spans) == 1:
+        return spans[0][0]
     best, best_key = spans[0][0], (-1, -1)
     counts: dict[int, int] = {}
     j = 0
