@@ -229,8 +229,8 @@ def build(path: Path, n: int, workers: int, rebuild: bool) -> dict:
     conn = db.conn
     start = time.perf_counter()
     step, commit_every = 500, 50_000
-    done = conn.execute("SELECT count(*) FROM images").fetchone()[0]  # whole committed batches
-    spans = [(lo, min(n, lo + step), n) for lo in range(done, n, step)]
+    resumed = conn.execute("SELECT count(*) FROM images").fetchone()[0]  # whole committed batches
+    spans = [(lo, min(n, lo + step), n) for lo in range(resumed, n, step)]
     with multiprocessing.Pool(workers) as pool:
         conn.execute("BEGIN")
         # A few spans in flight at a time: the workers must not run ahead of SQLite into memory.
@@ -259,7 +259,7 @@ def build(path: Path, n: int, workers: int, rebuild: bool) -> dict:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     tmp.rename(path)
-    stats = {"images": n, "images_per_s": (n - done) / (time.perf_counter() - start), "workers": workers}
+    stats = {"images": n, "images_per_s": (n - resumed) / (time.perf_counter() - start), "workers": workers}
     path.with_suffix(".json").write_text(json.dumps(stats))
     return stats
 
