@@ -75,11 +75,9 @@ def corpus(tmp_path_factory):
 
 
 def found(corpus, query: str, **kw) -> list[str]:
-    """What the query matches exactly (a relaxed page counts as no match)."""
     index, ids = corpus
     by_id = {v: k for k, v in ids.items()}
-    page = search(index.conn, query, limit=50, **kw)
-    return [] if page.relaxed else [by_id[h.image_id] for h in page.hits]
+    return [by_id[h.image_id] for h in search(index.conn, query, limit=50, **kw).hits]
 
 
 # --- CJK -----------------------------------------------------------------------------------
@@ -106,8 +104,7 @@ def test_cjk_queries_of_any_length(corpus, query, expected):
 
 @pytest.mark.parametrize("query", ["狗小", "站雪", "小狗雪", "京東"])
 def test_cjk_characters_must_be_adjacent_and_in_order(corpus, query):
-    page = search(corpus[0].conn, query)
-    assert page.hits == [] or page.relaxed  # never an exact match
+    assert search(corpus[0].conn, query).hits == []
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -197,7 +194,7 @@ def test_a_long_prefix_is_expanded_into_the_words_it_starts(corpus, monkeypatch,
     expanded = search(conn, typed)
     monkeypatch.setattr(search_mod, "MAX_EXPANSION", 0)
     merged = search(conn, typed)
-    assert [h.image_id for h in expanded.hits] == [h.image_id for h in merged.hits]
+    assert expanded.hits and [h.image_id for h in expanded.hits] == [h.image_id for h in merged.hits]
     assert expanded.total == merged.total
     if len(typed) > 3 and "-" not in typed:
         assert "*" not in expanded.fts and "*" in merged.fts
@@ -224,11 +221,14 @@ def test_answers_and_file_names_are_searched(corpus):
 
 
 def test_relaxed_search_when_nothing_matches_exactly(corpus):
-    page = search(corpus[0].conn, "雪地上的小狗")  # the text says 小狗站在雪地上
+    conn = corpus[0].conn
+    assert search(conn, "雪地上的小狗").hits == []  # the text says 小狗站在雪地上
+    page = search(conn, "雪地上的小狗", relax=True)
     assert page.relaxed
     assert page.hits[0].image_id == corpus[1]["dog"]  # most of the bigrams
-    assert not search(corpus[0].conn, "小狗").relaxed
-    assert search(corpus[0].conn, "zebra").hits == []  # one word: nothing to relax
+    assert not search(conn, "小狗", relax=True).relaxed
+    assert search(conn, "zebra", relax=True).hits == []  # one word: nothing to relax
+    assert search(conn, '"phrase quoted"', relax=True).hits == []  # a quoted phrase is meant exactly
 
 
 # --- snippets -------------------------------------------------------------------------------

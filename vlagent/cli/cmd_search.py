@@ -96,7 +96,7 @@ def run_search(ctx, args) -> int:
     filters = Filters(source=args.source,
                       folder=os.path.abspath(os.path.expanduser(args.folder)) if args.folder else None,
                       since=parse_when(args.since), until=parse_when(args.until))
-    page = search(index.conn, query, filters=filters, limit=args.limit, offset=offset, sort=args.sort)
+    page = search(index.conn, query, filters=filters, limit=args.limit, offset=offset, sort=args.sort, relax=True)
     records = [{**hit_record(index, h), "relaxed": page.relaxed} for h in page.hits]
     if args.json:
         print_json(records)

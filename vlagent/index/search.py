@@ -10,9 +10,9 @@ row. Only the newest ``CANDIDATE_CAP`` matches (recency is a good prior for "wha
 are scored; ``Page.total`` is then a lower bound (``total_exact`` False). Filtered candidates
 are ranked by the user's words alone, so a filter token in most rows adds no counting
 (:func:`_rank_filtered`). Sorting by date needs no ranking and pages through every match.
-When the exact query finds nothing, a relaxed one (any of its words or CJK bigrams, best
-first) runs instead and the page says so (``relaxed``). Snippets are cut from the original
-texts of the page's hits only.
+With ``relax``, when the exact query finds nothing, a relaxed one (any of its words or CJK
+bigrams, best first) runs instead and the page says so (``relaxed``). Snippets are cut from
+the original texts of the page's hits only.
 """
 
 from __future__ import annotations
@@ -76,7 +76,9 @@ def build_match(query: str) -> str:
 
 
 def search(conn, query: str, *, filters: Filters | None = None, limit: int = 20, offset: int = 0,
-           sort: str = "relevance", snippet_width: int = SNIPPET_WIDTH) -> Page:
+           sort: str = "relevance", snippet_width: int = SNIPPET_WIDTH, relax: bool = False) -> Page:
+    """A page of hits. ``relax``: when nothing matches exactly, return the images matching some
+    of the words instead, with ``Page.relaxed`` set (the caller should say so)."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {SORTS}, not {sort!r}")
     filters = filters or Filters()
@@ -91,7 +93,7 @@ def search(conn, query: str, *, filters: Filters | None = None, limit: int = 20,
     if not words and not filter_terms:
         return _recent(conn, query, limit, offset)
     page = _run(conn, q, words, filter_terms, filters, limit, offset, sort)
-    if page.total == 0 and words:
+    if relax and page.total == 0 and words:
         relaxed = q.relaxed()
         loose = relaxed.match(expand=lambda prefix: _expand(conn, prefix)) if relaxed else words
         if loose != words:
