@@ -213,8 +213,8 @@ class TransformersEngine:
                     if not is_out_of_memory(e):
                         raise
                     release_memory()
-                    if batch > 1:
-                        batch = max(1, batch // 2)
+                    if len(chunk) > 1:
+                        batch = (len(chunk) + 1) // 2
                         log.warning("out of memory: retrying with batch size %d", batch)
                         continue
                     if pixel_retries < PIXEL_RETRIES and opts.max_pixels > opts.min_pixels:
