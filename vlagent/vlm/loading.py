@@ -7,6 +7,7 @@ import gc
 import json
 import logging
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,10 @@ def load(path: Path, placement: Placement) -> Loaded:
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
+    if not sys.stderr.isatty():  # no "Loading weights" bars in logs and pipes
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     mtype = model_type(path)
     if mtype not in SUPPORTED:
         raise VlmError(f"{path} holds a {mtype or 'unknown'} model; vlagent runs {', '.join(SUPPORTED)}")

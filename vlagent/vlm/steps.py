@@ -16,7 +16,16 @@ from vlagent.ingest.runner import StepError, StepOutput
 from vlagent.vlm.base import ChatMessage, Generation, GenerationOptions, OutOfMemory, VlmError
 from vlagent.vlm.prompts import describe_prompt, transcribe_prompt
 
+try:  # the worker's runner hands each batch a cancel token and a sink for streamed text
+    from vlagent.ingest.runner import step_context
+except ImportError:  # a runner without step contexts: no cancelling, no streaming
+    step_context = None
+
 OPTION_FIELDS = {f.name for f in dataclasses.fields(GenerationOptions)}
+
+
+def _context():
+    return step_context() if step_context is not None else None
 
 
 class SharedEngine:
@@ -69,9 +78,11 @@ class ImageStep:
 
     def run(self, jobs, images):
         prompt = self.prompt_fn(self.settings)
+        ctx = _context()
         try:
             gens = self.engine.get().describe([img.image for img in images], prompt,
-                                              GenerationOptions.from_settings(self.settings))
+                                              GenerationOptions.from_settings(self.settings),
+                                              cancel=ctx.cancel if ctx else None)
         except VlmError as e:
             raise step_error(e) from None
         return outputs_for(self.result_kind, gens, prompt)
@@ -109,8 +120,10 @@ class AskStep:
             return StepOutput(error=StepError(f"malformed ask payload: {e}"))
         overrides = {k: v for k, v in (p.get("options") or {}).items() if k in OPTION_FIELDS}
         opts = GenerationOptions.from_settings(self.settings, **overrides)
+        ctx = _context()
         try:
-            g = self.engine.get().chat(messages, opts)
+            g = self.engine.get().chat(messages, opts, on_token=(lambda piece: ctx.token(job, piece)) if ctx else None,
+                                       cancel=ctx.cancel if ctx else None)
         except VlmError as e:
             return StepOutput(error=step_error(e))
         if g.finish_reason == "cancelled":

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 
 import torch
 from PIL import Image
-from qwen_vl_utils import process_vision_info
+import torchvision.transforms.v2.functional as tvf
+from qwen_vl_utils import process_vision_info, smart_resize
 from transformers import TextStreamer
 
 from vlagent.vlm.base import (
@@ -56,6 +57,22 @@ def image_part(image: Image.Image, opts: GenerationOptions) -> dict:
         part["min_pixels"] = opts.min_pixels
         part["max_pixels"] = max(opts.max_pixels, opts.min_pixels)
     return part
+
+
+def fit_to_budget(image: Image.Image, factor: int, part: dict) -> Image.Image:
+    """Resize to the size qwen-vl-utils will choose (its own ``smart_resize``), with torchvision's
+    uint8 antialiased bicubic: the same pixels as PIL's bicubic (off by at most 1) in an eighth
+    of the time. qwen-vl-utils then finds the image already at size and only copies it."""
+    if "resized_height" in part:
+        h, w = smart_resize(part["resized_height"], part["resized_width"], factor=factor)
+    else:
+        h, w = smart_resize(image.height, image.width, factor=factor, min_pixels=part["min_pixels"],
+                            max_pixels=part["max_pixels"])
+    if (w, h) == image.size:
+        return image
+    resized = tvf.resize(tvf.pil_to_tensor(image), [h, w], interpolation=tvf.InterpolationMode.BICUBIC,
+                         antialias=True)
+    return tvf.to_pil_image(resized)
 
 
 def conversation(messages: list[ChatMessage], opts: GenerationOptions) -> list[dict]:
@@ -272,8 +289,13 @@ class TransformersEngine:
         assert loaded is not None
         processor, model = loaded.processor, loaded.model
         t0 = time.perf_counter()
+        factor = loaded.patch_size * loaded.merge_size
+        conversations = [[dict(m, content=[dict(part, image=fit_to_budget(part["image"], factor, part))
+                                           if part["type"] == "image" else part for part in m["content"]])
+                          for m in c] for c in conversations]
         texts = [processor.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
         images, _ = process_vision_info(conversations, image_patch_size=loaded.patch_size)
+        t_resized = time.perf_counter()
         # qwen-vl-utils already resized each image to the pixel budget on the patch grid.
         inputs = processor(text=texts, images=images, padding=True, return_tensors="pt", do_resize=False)
         inputs = inputs.to(model.device)
@@ -300,7 +322,8 @@ class TransformersEngine:
             n_img = sum(1 for m in c for part in m["content"] if part["type"] == "image")
             sizes.append([f"{im.width}x{im.height}" for im in (images or [])[k:k + n_img]])
             k += n_img
-        return [self._generation(i, texts_out[i], new_ids[i], inputs, sizes[i], opts, clock, (t0, t1, t2, t3))
+        marks = (t0, t_resized, t1, t2, t3)
+        return [self._generation(i, texts_out[i], new_ids[i], inputs, sizes[i], opts, clock, marks)
                 for i in range(len(conversations))]
 
     def generate_kwargs(self, opts: GenerationOptions) -> dict:
@@ -320,7 +343,7 @@ class TransformersEngine:
         return kwargs
 
     def _generation(self, i, text, new_ids, inputs, sizes, opts, clock: _Clock, marks) -> Generation:
-        t0, t1, t2, t3 = marks
+        t0, t_resized, t1, t2, t3 = marks
         loaded = self._loaded
         n = inputs["input_ids"].shape[0]
         stops = set(self._stop_ids())
@@ -338,7 +361,9 @@ class TransformersEngine:
         vision_ms = (self._vision_span[1] - self._vision_span[0]) * 1000 if self._vision_span[1] else 0.0
         decode_s = (clock.last or t2) - first
         timings = {
-            "preprocess_ms": round((t1 - t0) * 1000, 1),
+            "preprocess_ms": round((t1 - t0) * 1000, 1),  # = resize (qwen-vl-utils) + processor
+            "resize_ms": round((t_resized - t0) * 1000, 1),
+            "processor_ms": round((t1 - t_resized) * 1000, 1),
             "vision_ms": round(vision_ms, 1),
             "prefill_ms": round((first - t1) * 1000, 1),
             "decode_ms": round(decode_s * 1000, 1),
