@@ -3,10 +3,11 @@
     python bench/vlm.py tiny               # stage breakdown on a tiny model, batch 1 and 8; visual tokens
     python bench/vlm.py real               # a real model's shape (random weights): s/image, peak RSS
     python bench/vlm.py real --like Qwen/Qwen3-VL-2B-Instruct --configs naive,default
+    python bench/vlm.py gemm               # float32 / bfloat16 / int8 matmul speed on this CPU
 
 ``real`` builds the random checkpoint once under ``.bench-data/`` (git-ignored; ~7.5 GB for
-the 3B) and runs each configuration in its own process, one after another, so every peak
-RSS is that configuration's own. Speed does not depend on weight values, so a random
+the 3B) and runs the configurations that share a load in one process, one after another
+(smallest first, so each peak RSS covers that run and the smaller ones before it). Speed does not depend on weight values, so a random
 checkpoint runs at the real model's speed; what it writes is noise.
 """
 
@@ -28,19 +29,22 @@ sys.path.insert(0, str(REPO))
 QWEN_DEFAULT_MAX_PIXELS = 16384 * 28 * 28  # the processor's own default: 12.8 MP
 DEFAULT_MAX_PIXELS = 1024 * 28 * 28  # vlagent's vlm.max_pixels
 
-# name → (settings overrides, what it trades)
-CONFIGS: dict[str, tuple[dict, str]] = {
-    "naive": ({"vlm.dtype": "float32", "vlm.cpu_quantize": False, "vlm.max_pixels": QWEN_DEFAULT_MAX_PIXELS},
-              "the plain transformers run: float32, the processor's default pixels"),
-    "fp32-capped": ({"vlm.dtype": "float32", "vlm.cpu_quantize": False},
+# Configurations that share a load run in one process, one after another (a 3B model takes
+# minutes to load): name → (group, settings for the run, what it trades).
+FP32 = {"vlm.dtype": "float32", "vlm.cpu_quantize": False}
+CONFIGS: dict[str, tuple[str, dict, str]] = {
+    "fp32-capped": ("fp32", {"vlm.max_pixels": DEFAULT_MAX_PIXELS},
                     "float32 at vlagent's pixel cap (1024 visual tokens): less detail on big images"),
-    "bf16-capped": ({"vlm.dtype": "bfloat16", "vlm.cpu_quantize": False}, "bfloat16 weights: tiny rounding"),
-    "int8-full-pixels": ({"vlm.max_pixels": QWEN_DEFAULT_MAX_PIXELS}, "int8 language model, all pixels"),
-    "default": ({}, "vlagent's defaults: auto dtype, int8 language model, 1024-token pixel cap"),
-    "default-1-thread": ({"vlm.threads": 1}, "defaults on one torch thread"),
-    "int8-512": ({"vlm.max_pixels": 512 * 28 * 28}, "defaults with a 512-token cap: small text gets unreadable"),
+    "naive": ("fp32", {"vlm.max_pixels": QWEN_DEFAULT_MAX_PIXELS},
+              "the plain transformers run: float32, the processor's default pixels"),
+    "int8-512": ("default", {"vlm.max_pixels": 512 * 28 * 28},
+                 "defaults with a 512-token cap: 18 px text shrinks to ~7 px, transcription suffers"),
+    "default": ("default", {}, "vlagent's defaults: auto dtype, int8 language model, 1024-token pixel cap"),
+    "default-1-thread": ("default", {"vlm.threads": 1}, "defaults on one torch thread"),
+    "int8-full-pixels": ("default", {"vlm.max_pixels": QWEN_DEFAULT_MAX_PIXELS},
+                         "int8 language model with all the pixels"),
 }
-
+GROUPS = {"fp32": FP32, "default": {}}  # settings fixed at load time
 
 def median(xs):
     return statistics.median(xs) if xs else float("nan")
@@ -150,24 +154,26 @@ def bench_real(args) -> None:
         print(f"built in {time.perf_counter() - t0:.0f} s", flush=True)
     png = screenshot_png(data)
     results = []
-    for name in args.configs.split(","):
-        overrides, trade = CONFIGS[name]
-        need_gb = 17 if overrides.get("vlm.dtype") == "float32" and not overrides.get("vlm.cpu_quantize", True) else 9
+    names = args.configs.split(",")
+    for group, load_overrides in GROUPS.items():
+        runs = [n for n in CONFIGS if CONFIGS[n][0] == group and n in names]  # low-memory runs first
+        if not runs:
+            continue
+        need_gb = 17 if load_overrides.get("vlm.cpu_quantize") is False else 10
         avail = psutil.virtual_memory().available / 2**30
         if avail < need_gb:
-            print(f"skipping {name}: {avail:.1f} GB available, needs ~{need_gb}", flush=True)
+            print(f"skipping {', '.join(runs)}: {avail:.1f} GB available, needs ~{need_gb}", flush=True)
             continue
-        print(f"running {name} …", flush=True)
-        cmd = [sys.executable, __file__, "run-one", "--model", str(model_dir), "--image", str(png),
-               "--config", name, "--tokens", str(args.tokens)]
-        out = subprocess.run(cmd, capture_output=True, text=True)
-        if out.returncode != 0:
-            print(out.stderr[-3000:])
-            continue
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        r["name"], r["trade"] = name, trade
-        results.append(r)
-        print(json.dumps(r), flush=True)
+        print(f"loading the {group} group for {', '.join(runs)} …", flush=True)
+        cmd = [sys.executable, __file__, "run-group", "--model", str(model_dir), "--image", str(png),
+               "--group", group, "--runs", ",".join(runs), "--tokens", str(args.tokens)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        for line in proc.stdout:  # one JSON line per finished run
+            r = json.loads(line)
+            r["trade"] = CONFIGS[r["name"]][2]
+            results.append(r)
+            print(json.dumps(r), flush=True)
+        proc.wait()
     print_real(results, args)
 
 
@@ -178,17 +184,18 @@ def print_real(results: list[dict], args) -> None:
         speedup = f"{base['s_per_image'] / r['s_per_image']:.1f}x" if base else "-"
         rows.append([r["name"], r["dtype"], "yes" if r["int8"] else "no", r["threads"], r["visual_tokens"],
                      r["vision_s"], r["prefill_s"], f"{r['decode_tps']:.2f}", r["s_per_image"], speedup,
-                     f"{r['peak_rss_gb']:.1f}", r["load_s"]])
+                     f"{r['peak_rss_gb']:.1f}", r["load_s"], r["cores_used"]])
     print(f"\n{args.like} shape, random weights, 1920x1080 screenshot, {args.tokens} new tokens forced\n")
     print(table(["config", "dtype", "int8 LM", "threads", "visual tokens", "vision s", "prefill s (incl. vision)",
-                 "decode tok/s", "s per image", "vs naive", "peak RSS GB", "load s"], rows))
+                 "decode tok/s", "s per image", "vs naive", "peak RSS GB", "load s", "cores used"], rows))
     print()
     for r in results:
         print(f"- {r['name']}: {r['trade']}")
 
 
-def run_one(args) -> None:
-    """One configuration in this process (called by ``real``): prints one JSON line."""
+def run_group(args) -> None:
+    """Load once with a group's settings, then run each configuration (called by ``real``).
+    Prints one JSON line per run; peak RSS is the process's peak so far (runs go small to big)."""
     import resource
 
     import torch
@@ -198,22 +205,67 @@ def run_one(args) -> None:
     from vlagent.vlm.prompts import DESCRIBE
     from vlagent.vlm.transformers_backend import TransformersEngine
 
-    overrides = dict(CONFIGS[args.config][0], **{"vlm.model": args.model})
-    settings = settings_with(overrides)
+    base = dict(GROUPS[args.group], **{"vlm.model": args.model})
+    settings = settings_with(base)
     engine = TransformersEngine(settings)
     t0 = time.perf_counter()
     engine.load()
     load_s = time.perf_counter() - t0
-    opts = GenerationOptions.from_settings(settings, max_new_tokens=args.tokens, min_new_tokens=args.tokens)
     image = load_path(args.image).image
-    g = engine.describe([image], DESCRIBE["en"], opts)[0]
-    t = g.timings
-    print(json.dumps({
-        "dtype": engine.placement.dtype, "int8": engine.placement.quantize, "threads": torch.get_num_threads(),
-        "visual_tokens": t["visual_tokens"], "vision_s": round(t["vision_ms"] / 1000, 1),
-        "prefill_s": round(t["prefill_ms"] / 1000, 1), "decode_tps": t["decode_tokens_per_s"],
-        "new_tokens": t["new_tokens"], "s_per_image": round(t["total_ms"] / 1000, 1), "load_s": round(load_s, 1),
-        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}))
+    for name in args.runs.split(","):
+        run_settings = settings_with(dict(base, **CONFIGS[name][1]))
+        for key in ("vlm.max_pixels", "vlm.threads"):
+            settings.override(key, run_settings.get(key))
+        opts = GenerationOptions.from_settings(settings, max_new_tokens=args.tokens, min_new_tokens=args.tokens)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        g = engine.describe([image], DESCRIBE["en"], opts)[0]
+        cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+        t = g.timings
+        print(json.dumps({
+            "name": name, "dtype": engine.placement.dtype, "int8": engine.placement.quantize,
+            "threads": torch.get_num_threads(), "visual_tokens": t["visual_tokens"],
+            "vision_s": round(t["vision_ms"] / 1000, 1), "prefill_s": round(t["prefill_ms"] / 1000, 1),
+            "decode_tps": t["decode_tokens_per_s"], "new_tokens": t["new_tokens"],
+            "s_per_image": round(t["total_ms"] / 1000, 1), "load_s": round(load_s, 1),
+            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+            # CPU seconds per wall second: below the thread count means others shared the cores
+            "cores_used": round(cpu_s / wall_s, 2)}), flush=True)
+
+
+def bench_gemm(args) -> None:
+    """One language-model MLP projection (2048 → 11008, the 3B's) in each dtype: prefill-sized
+    (1024 rows) and decode-sized (1 row). Shows why ``auto`` keeps float32 on a CPU without
+    native bf16, and what int8 buys."""
+    import warnings
+
+    import torch
+    from torch import nn
+
+    from vlagent.vlm.devices import cpu_has_fast_bf16
+
+    warnings.simplefilter("ignore")
+    from torch.ao.quantization import quantize_dynamic
+
+    lin = nn.Linear(2048, 11008)
+    layers = {"float32": lin, "bfloat16": nn.Linear(2048, 11008).to(torch.bfloat16),
+              "int8 dynamic": quantize_dynamic(nn.Sequential(nn.Linear(2048, 11008)), {nn.Linear}, dtype=torch.qint8)}
+    rows = []
+    for rows_n in (1024, 1):
+        row = [rows_n]
+        for name, layer in layers.items():
+            x = torch.randn(rows_n, 2048, dtype=torch.bfloat16 if name == "bfloat16" else torch.float32)
+            times = []
+            with torch.inference_mode():
+                layer(x)
+                for _ in range(args.repeats):
+                    t0 = time.perf_counter()
+                    layer(x)
+                    times.append(time.perf_counter() - t0)
+            row.append(f"{median(times) * 1000:.2f} ms")
+        rows.append(row)
+    print(f"native bf16 on this CPU: {cpu_has_fast_bf16()}; torch threads {torch.get_num_threads()}; "
+          f"medians of {args.repeats}\n")
+    print(table(["rows (tokens)", *layers], rows))
 
 
 def main() -> None:
@@ -224,17 +276,19 @@ def main() -> None:
     t.add_argument("--tokens", type=int, default=32)
     r = sub.add_parser("real")
     r.add_argument("--like", default="Qwen/Qwen2.5-VL-3B-Instruct")
-    r.add_argument("--configs", default="naive,fp32-capped,bf16-capped,int8-full-pixels,default,default-1-thread,"
-                                        "int8-512")
+    r.add_argument("--configs", default=",".join(CONFIGS))
     r.add_argument("--tokens", type=int, default=128)
-    o = sub.add_parser("run-one")
+    g = sub.add_parser("gemm")
+    g.add_argument("--repeats", type=int, default=20)
+    o = sub.add_parser("run-group")
     o.add_argument("--model", required=True)
     o.add_argument("--image", required=True)
-    o.add_argument("--config", required=True, choices=sorted(CONFIGS))
+    o.add_argument("--group", required=True, choices=sorted(GROUPS))
+    o.add_argument("--runs", required=True)
     o.add_argument("--tokens", type=int, default=128)
     args = p.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    {"tiny": bench_tiny, "real": bench_real, "run-one": run_one}[args.cmd](args)
+    {"tiny": bench_tiny, "real": bench_real, "gemm": bench_gemm, "run-group": run_group}[args.cmd](args)
 
 
 if __name__ == "__main__":

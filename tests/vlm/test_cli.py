@@ -78,4 +78,6 @@ def test_a_missing_model_is_one_clear_line(cli, text_png, tmp_path):
     assert p.returncode == 1
     assert p.stderr_text.strip().splitlines()[-1] == f"vlagent: no model directory at {tmp_path / 'no-such-model'}"
     p = cli("ask", img, "--model", tmp_path)
-    assert p.returncode == 2 and "usage: vlagent ask IMAGE" in p.stderr_text
+    assert p.returncode == 2 and "required: question" in p.stderr_text
+    p = cli("ask", img, " ", "--model", tmp_path)
+    assert p.returncode == 2 and p.stderr_text.strip() == "vlagent: the question is empty"

@@ -105,7 +105,11 @@ def test_every_knob_reaches_generate_and_the_processor(tiny_model_dir, make_engi
     engine.load()
     try:
         assert torch.get_num_threads() == 1
+        engine.settings.override("vlm.threads", 3)  # applies on the next call, without a reload
+        assert engine.describe([images[0]], PROMPT)[0].timings["load_ms"] == 0
+        assert torch.get_num_threads() == 3
     finally:
+        engine.settings.override("vlm.threads", 0)
         torch.set_num_threads(threads_before)
     model = engine._loaded.model
     assert model.config._attn_implementation == "eager"

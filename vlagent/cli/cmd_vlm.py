@@ -30,7 +30,8 @@ def register(sub) -> None:
     a = sub.add_parser("ask", help="ask the model a question about one or more images",
                        description="Ask about images: vlagent ask IMAGE [IMAGE...] \"question\". The answer "
                                    "streams and is stored with each image.")
-    a.add_argument("args", nargs="+", metavar="IMAGE... QUESTION", help="images (file, URL or -), then the question")
+    a.add_argument("images", nargs="+", metavar="IMAGE", help="image file, http(s) URL, or - for stdin")
+    a.add_argument("question", help="the question (quote it)")
     a.add_argument("--no-store", action="store_true", help="do not add the images and the answer to the index")
     a.add_argument("--json", action="store_true", help="print the answer with timings as JSON")
     add_setting_flags(a, "ask")
@@ -89,6 +90,10 @@ def store_inputs(ctx, inputs: list[Input], skip_step: str) -> None:
 def make_engine(ctx):
     from vlagent.vlm.factory import create_engine
 
+    if ctx.settings.get("vlm.backend") == "transformers":
+        from vlagent.vlm.loading import resolve_model_dir
+
+        resolve_model_dir(ctx.settings.get("vlm.model"), home=ctx.home, settings=ctx.settings)  # fail fast
     engine = create_engine(ctx.settings, ctx.home)
     if not engine.loaded and sys.stderr.isatty():
         print(f"loading {engine.model_id} …", file=sys.stderr, flush=True)
@@ -154,9 +159,7 @@ def run_ask(ctx, args) -> int:
     from vlagent.index.store import Result
     from vlagent.vlm import ChatMessage, GenerationOptions, VlmError
 
-    if len(args.args) < 2:
-        raise UsageError("usage: vlagent ask IMAGE [IMAGE...] \"question\"")
-    *image_args, question = args.args
+    image_args, question = args.images, args.question
     if not question.strip():
         raise UsageError("the question is empty")
     errors: list[dict] = []

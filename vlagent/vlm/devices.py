@@ -1,4 +1,4 @@
-"""Where and how the model runs: device, dtype, attention kernel, CPU threads and int8.
+"""Where and how the model runs: device, dtype, attention kernel and int8.
 
 ``auto`` picks CUDA when present, bfloat16 where it is fast (CUDA with bf16 support, or a
 CPU with native bf16 instructions), flash-attention 2 when installed and usable, and on
@@ -24,7 +24,6 @@ class Placement:
     dtype: str  # "float32" | "bfloat16" | "float16"
     attn_implementation: str  # "flash_attention_2" | "sdpa" | "eager"
     quantize: bool  # int8 dynamic quantisation of the language model (CPU only)
-    threads: int  # 0 = torch default
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -106,4 +105,4 @@ def plan(settings) -> Placement:
         notes.append("this CPU has no native bfloat16: float32 is usually faster here")
     attn = choose_attention(settings.get("vlm.attn_implementation"), device, dtype)
     quantize = bool(settings.get("vlm.cpu_quantize")) and device == "cpu"
-    return Placement(device, dtype, attn, quantize, int(settings.get("vlm.threads")), notes)
+    return Placement(device, dtype, attn, quantize, notes)

@@ -35,7 +35,7 @@ from vlagent.vlm.loading import Loaded, load, release_memory, resolve_model_dir
 log = logging.getLogger(__name__)
 
 # Settings read at load time: changing one makes the next call reload the model.
-LOAD_KEYS = ("vlm.model", "vlm.dtype", "vlm.attn_implementation", "vlm.device", "vlm.cpu_quantize", "vlm.threads")
+LOAD_KEYS = ("vlm.model", "vlm.dtype", "vlm.attn_implementation", "vlm.device", "vlm.cpu_quantize")
 PIXEL_RETRIES = 2  # after batch 1 still runs out of memory: halve the pixels this many times
 
 
@@ -122,6 +122,7 @@ class TransformersEngine:
         self._last_used = time.monotonic()
         self._timer: threading.Timer | None = None
         self._vision_span = [0.0, 0.0]
+        self._default_threads = torch.get_num_threads()
         settings.subscribe(self._on_setting)
 
     # --- lifecycle -------------------------------------------------------------------
@@ -139,6 +140,9 @@ class TransformersEngine:
     def _ensure_loaded(self) -> float:
         """Load if needed; returns the milliseconds spent loading (0 when already loaded)."""
         with self._lock:
+            threads = int(self.settings.get("vlm.threads")) or self._default_threads  # applies live
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
             if self._stale:
                 self.unload()
             if self._loaded is not None:
