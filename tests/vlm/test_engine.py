@@ -11,6 +11,7 @@ import torch
 from qwen_vl_utils import smart_resize
 
 from vlagent.vlm import CancelToken, ChatMessage, GenerationOptions, ModelNotAvailable, OutOfMemory, VlmEngine
+from vlagent.vlm.transformers_backend import DEFAULT_THREADS
 
 ARCHS = ["qwen2_5_vl", "qwen2_vl", "qwen3_vl"]
 PROMPT = "Describe this image in detail."
@@ -108,8 +109,10 @@ def test_every_knob_reaches_generate_and_the_processor(tiny_model_dir, make_engi
         engine.settings.override("vlm.threads", 3)  # applies on the next call, without a reload
         assert engine.describe([images[0]], PROMPT)[0].timings["load_ms"] == 0
         assert torch.get_num_threads() == 3
-    finally:
         engine.settings.override("vlm.threads", 0)
+        engine.describe([images[0]], PROMPT)
+        assert torch.get_num_threads() == DEFAULT_THREADS  # all cores but one
+    finally:
         torch.set_num_threads(threads_before)
     model = engine._loaded.model
     assert model.config._attn_implementation == "eager"
@@ -246,3 +249,26 @@ def test_a_missing_model_says_what_to_do(tmp_path, make_engine, images):
         with pytest.raises(ModelNotAvailable, match=message):
             engine.describe([images[0]], PROMPT)
         assert not engine.loaded
+
+
+@pytest.mark.parametrize("factor", [28, 32])
+def test_fast_resize_gives_qwen_vl_utils_size_and_pixels(images, factor):
+    import numpy as np
+    from qwen_vl_utils import fetch_image
+
+    from vlagent.dev.samples import screenshot_like
+    from vlagent.vlm.transformers_backend import fit_to_budget, image_part
+
+    shot, _ = screenshot_like(1280, 720, seed=1)
+    for img in [*images, shot]:
+        for opts in (GenerationOptions(max_pixels=128 * 28 * 28), GenerationOptions(min_pixels=512 * 28 * 28),
+                     GenerationOptions(resized_height=300)):
+            part = image_part(img, opts)
+            reference = fetch_image(part, image_patch_size=factor // 2)  # qwen-vl-utils on the original
+            ours = fit_to_budget(img, factor, part)
+            fed = fetch_image(dict(part, image=ours), image_patch_size=factor // 2)
+            assert fed.size == reference.size
+            diff = np.abs(np.asarray(fed, dtype=int) - np.asarray(reference, dtype=int))
+            assert diff.max() <= 2 and diff.mean() < 0.01  # rounding, on a few pixels
+            if ours is not img:  # shrunk by us: qwen-vl-utils only copies it
+                assert fed.tobytes() == ours.tobytes()
