@@ -7,8 +7,9 @@
 
 ``real`` builds the random checkpoint once under ``.bench-data/`` (git-ignored; ~7.5 GB for
 the 3B) and runs the configurations that share a load in one process, one after another
-(smallest first, so each peak RSS covers that run and the smaller ones before it). Speed does not depend on weight values, so a random
-checkpoint runs at the real model's speed; what it writes is noise.
+(smallest first, so each peak RSS covers that run and the smaller ones before it). Speed
+does not depend on weight values, so a random checkpoint runs at the real model's speed;
+what it writes is noise.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ CONFIGS: dict[str, tuple[str, dict, str]] = {
               "the plain transformers run: float32, the processor's default pixels"),
     "int8-512": ("default", {"vlm.max_pixels": 512 * 28 * 28},
                  "defaults with a 512-token cap: 18 px text shrinks to ~7 px, transcription suffers"),
-    "default": ("default", {}, "vlagent's defaults: auto dtype, int8 language model, 1024-token pixel cap, all cores but one"),
+    "default": ("default", {}, "vlagent's defaults: auto dtype, int8 language model, 1024-token pixel cap, "
+                               "all cores but one"),
     "default-all-cores": ("default", {"vlm.threads": os.cpu_count() or 2},
                           "defaults with a torch thread on every core (vlagent leaves one core free)"),
     "int8-full-pixels": ("default", {"vlm.max_pixels": QWEN_DEFAULT_MAX_PIXELS},
@@ -73,7 +75,8 @@ def table(headers: list[str], rows: list[list]) -> str:
     cells = [[str(h) for h in headers]] + [[f"{c:.1f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
-    return "\n".join([line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in cells[1:]])
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(cells[0]), rule] + [line(r) for r in cells[1:]])
 
 
 # --- tiny: where the time goes outside and inside the model ---------------------------
@@ -188,7 +191,8 @@ def print_real(results: list[dict], args) -> None:
                      f"{r['peak_rss_gb']:.1f}", f"{r['peak_anon_gb']:.1f}", r["load_s"], r["cores_used"]])
     print(f"\n{args.like} shape, random weights, 1920x1080 screenshot, {args.tokens} new tokens forced\n")
     print(table(["config", "dtype", "int8 LM", "threads", "visual tokens", "vision s", "prefill s (incl. vision)",
-                 "decode tok/s", "s per image", "vs naive", "peak RSS GB", "peak anon GB", "load s", "cores used"], rows))
+                 "decode tok/s", "s per image", "vs naive", "peak RSS GB", "peak anon GB", "load s",
+                 "cores used"], rows))
     print()
     for r in results:
         print(f"- {r['name']}: {r['trade']}")

@@ -118,9 +118,9 @@ def record(g, **extra) -> dict:
 
 
 def run_describe(ctx, args) -> int:
-    from vlagent.index.store import Result
     from vlagent.vlm import ChatMessage, GenerationOptions, VlmError
     from vlagent.vlm.prompts import describe_prompt, transcribe_prompt
+    from vlagent.vlm.steps import result_from
 
     settings = ctx.settings
     kind, step = ("vlm_ocr", "transcribe") if args.transcribe else ("description", "describe")
@@ -142,9 +142,7 @@ def run_describe(ctx, args) -> int:
                 print(flush=True)
                 print(timing_line(g), file=sys.stderr)
             if item.image_id is not None:
-                ctx.index.add_result(item.image_id, Result(
-                    kind=kind, text=g.text.strip(), engine=g.engine, model=g.model, params=dict(g.params, prompt=prompt),
-                    latency_ms=g.timings.get("total_ms"), timings=g.timings))
+                ctx.index.add_result(item.image_id, result_from(kind, g, extra={"prompt": prompt}))
             records.append(record(g, image=item.arg, image_id=item.image_id, path=item.path, kind=kind))
     except VlmError as e:
         return fail(args, str(e), records + errors)
@@ -156,8 +154,8 @@ def run_describe(ctx, args) -> int:
 
 
 def run_ask(ctx, args) -> int:
-    from vlagent.index.store import Result
     from vlagent.vlm import ChatMessage, GenerationOptions, VlmError
+    from vlagent.vlm.steps import result_from
 
     image_args, question = args.images, args.question
     if not question.strip():
@@ -177,9 +175,7 @@ def run_ask(ctx, args) -> int:
         return fail(args, str(e), [])
     ids = [item.image_id for item in inputs if item.image_id is not None]
     for image_id in ids:  # the answer is about all of them: each image's record shows it
-        ctx.index.add_result(image_id, Result(
-            kind="answer", text=g.text.strip(), engine=g.engine, model=g.model, prompt=question,
-            params=dict(g.params, image_ids=ids), latency_ms=g.timings.get("total_ms"), timings=g.timings))
+        ctx.index.add_result(image_id, result_from("answer", g, prompt=question, extra={"image_ids": ids}))
     if args.json:
         from vlagent.cli.output import print_json
 
