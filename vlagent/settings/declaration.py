@@ -111,7 +111,7 @@ SETTINGS: list[Setting] = [
     Setting("vlm.cpu_quantize", "bool", True,
             "On CPU, quantise the language model's linear layers to int8 (much faster decode)",
             cli=MODEL_CMDS, label="CPU int8 quantisation"),
-    Setting("vlm.threads", "int", 0, "CPU threads for the model (0 = torch default)", minimum=0,
+    Setting("vlm.threads", "int", 0, "CPU threads for the model (0 = all cores but one)", minimum=0,
             cli=MODEL_CMDS, label="Model threads"),
     Setting("vlm.idle_unload_s", "float", 300.0, "Unload the model after this many idle seconds (0 = never)",
             minimum=0.0, label="Unload after idle (s)"),
