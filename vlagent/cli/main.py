@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "cmd_doctor",
     "cmd_demo",
     "cmd_model",
+    "cmd_eval",
 ]
 
 
