@@ -60,18 +60,18 @@ def test_eval_ocr_rapidocr_reads_clean_text_and_skips_bad_images(cli, ocr_set):
     notice = next(i for i in ocr["items"] if i["file"] == "notice.png")
     assert "会议" in notice["text"]
 
-    table = cli("eval", "ocr", folder, "--truth", truth, "--engines", "ocr", "--details", "--limit", "3")
+    table = cli("eval", "ocr", folder, "--truth", truth, "--engines", "ocr", "--details", "--limit", "2")
     assert table.returncode == 0, table.stderr_text
     head, row = table.stdout_text.splitlines()[:2]
     assert head.split()[:5] == ["engine", "model", "CER", "word", "recall"]
     assert row.startswith("rapidocr") and "%" in row
-    assert "notice.png  cer=" in table.stdout_text
+    assert "notice.png  cer=" in table.stdout_text and "mixed.png" not in table.stdout_text
 
 
 def test_eval_ocr_against_the_vlm_and_a_missing_model(cli, ocr_set, tiny_model_dir):
     folder, truth = ocr_set
     r = cli("eval", "ocr", folder, "--truth", truth, "--limit", "3", "--model", tiny_model_dir,
-            "--model", "Qwen/Not-Downloaded", "--max-new-tokens", "8", "--json")
+            "--model", "Qwen/Not-Downloaded", "--vlm-max-new-tokens", "8", "--json")
     assert r.returncode == 0, r.stderr_text
     ocr, vlm, missing = json.loads(r.stdout)["results"]
     assert ocr["engine"] == "rapidocr" and ocr["cer"] < 0.05
@@ -82,17 +82,13 @@ def test_eval_ocr_against_the_vlm_and_a_missing_model(cli, ocr_set, tiny_model_d
     assert missing["error"] == ("model Qwen/Not-Downloaded is not downloaded; run: vlagent model pull "
                                 "Qwen/Not-Downloaded (or --hub modelscope)")
 
-    only_missing = cli("eval", "ocr", folder, "--truth", truth, "--engines", "vlm", "--model", "Qwen/Not-Downloaded")
-    assert only_missing.returncode == 1
-    assert "could not run: model Qwen/Not-Downloaded is not downloaded" in only_missing.stdout_text
-    assert "Traceback" not in only_missing.stderr_text
 
 
 def test_eval_captions_compares_models(cli, caption_set, tiny_model_dir, tmp_path):
     folder, refs = caption_set
     other = shutil.copytree(tiny_model_dir, tmp_path / "tiny-copy")
     r = cli("eval", "captions", folder, "--refs", refs, "--model", tiny_model_dir, "--model", other,
-            "--max-new-tokens", "8", "--prompt", "Describe this image in one sentence.", "--json")
+            "--vlm-max-new-tokens", "8", "--prompt", "Describe this image in one sentence.", "--json")
     assert r.returncode == 0, r.stderr_text
     report = json.loads(r.stdout)
     assert report["prompt"] == "Describe this image in one sentence." and report["images"] == 3
@@ -105,12 +101,24 @@ def test_eval_captions_compares_models(cli, caption_set, tiny_model_dir, tmp_pat
     a, b = report["results"]
     assert [i["caption"] for i in a["items"]] == [i["caption"] for i in b["items"]] and a["cider"] == b["cider"]
 
-    table = cli("eval", "captions", folder, "--refs", refs, "--model", tiny_model_dir, "--max-new-tokens", "8")
+    table = cli("eval", "captions", folder, "--refs", refs, "--model", tiny_model_dir, "--model",
+                "Qwen/Not-Downloaded", "--vlm-max-new-tokens", "8", "--details")
     assert table.returncode == 0, table.stderr_text
     lines = table.stdout_text.splitlines()
-    assert lines[0].split()[:5] == ["engine", "model", "BLEU-1", "BLEU-4", "CIDEr"]
-    assert lines[1].startswith("transformers")
+    assert lines[0].split() == ["engine", "model", "BLEU-1", "BLEU-4", "CIDEr", "words", "images", "ms/image",
+                                "load", "s"]
+    assert lines[1].startswith("transformers") and str(tiny_model_dir) in lines[1]
+    assert "could not run: model Qwen/Not-Downloaded is not downloaded" in lines[2]
     assert "with 3 it says little" in table.stdout_text
+    assert "  p2.png  bleu4=" in table.stdout_text
+
+
+def test_eval_exits_1_when_no_model_can_run_without_loading_torch(cli, caption_set):
+    folder, refs = caption_set
+    r = cli("eval", "captions", folder, "--refs", refs, "--model", "Qwen/Not-Downloaded")
+    assert r.returncode == 1
+    assert "could not run: model Qwen/Not-Downloaded is not downloaded; run: vlagent model pull" in r.stdout_text
+    assert "Traceback" not in r.stderr_text
 
 
 @pytest.mark.parametrize("content, message", [

@@ -54,6 +54,10 @@ class VlmReader:
         from vlagent.vlm.base import GenerationOptions
         from vlagent.vlm.factory import create_engine
 
+        if settings.get("vlm.backend") == "transformers":  # a missing model fails here, before torch loads
+            from vlagent.vlm.hub import resolve_model
+
+            resolve_model(settings.get("vlm.model"), home=home, settings=settings)
         self._vlm = create_engine(settings, home)
         self.engine = self._vlm.name
         self.model = self._vlm.model_id
