@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     "cmd_demo",
     "cmd_gui",
     "cmd_capture",
+    "cmd_model",
+    "cmd_eval",
 ]
 
 
