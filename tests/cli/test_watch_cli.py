@@ -136,9 +136,12 @@ def test_kill_9_in_a_burst_then_restart_indexes_every_file_exactly_once(
 
 
 def test_kill_9_while_a_job_runs_then_restart_runs_it_exactly_once(tmp_path, vlagent_home, agents, cli):
+    from vlagent.dev.samples import screenshot_like
+
     root = tmp_path / "p"
-    for i in range(2):
-        write_png(root / f"j{i}.png", 200 + i, size=(96, 96))
+    root.mkdir()
+    for i in range(2):  # full-screen text pages: OCR takes long enough to be caught running
+        screenshot_like(seed=i)[0].save(root / f"j{i}.png")
     db = Db(vlagent_home / "index.db")
     agent = agents(vlagent_home, root)
     running = wait_for(lambda: db.rows("SELECT id FROM jobs WHERE state = 'running'"), timeout=60,
