@@ -17,6 +17,7 @@ from vlagent import __version__
 # Modules under vlagent.cli that register commands, in --help order.
 COMMAND_MODULES = [
     "cmd_index",
+    "cmd_vlm",
     "cmd_search",
     "cmd_manage",
     "cmd_watch",
