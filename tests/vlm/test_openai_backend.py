@@ -143,8 +143,8 @@ def test_gives_up_after_the_configured_retries(fake):
 
 @pytest.mark.parametrize("status,body,needle", [
     (401, {"error": {"message": "Incorrect API key"}}, "refused the API key (HTTP 401); check vlm.openai_api_key"),
-    (404, {"error": {"message": "The model `m` does not exist", "code": "model_not_found"}},
-     "does not serve the model 'm'"),
+    (404, {"error": {"message": "model 'm' not found, try pulling it first"}}, "does not serve the model 'm'"),
+    (404, {"error": {"message": "Not Found"}}, "check vlm.openai_base_url (it usually ends in /v1)"),
     (400, {"error": {"message": "messages: bad"}}, "rejected the request (HTTP 400): messages: bad"),
 ])
 def test_client_errors_are_not_retried_and_say_what_to_fix(fake, status, body, needle):
@@ -161,14 +161,16 @@ def test_an_unreachable_server_is_one_sentence(fake):
         engine_for(fake.base, **{"vlm.openai_retries": 1}).chat([ChatMessage("user", "hi")])
 
 
-def test_the_model_list_is_checked_once_before_the_first_image(fake):
+def test_the_server_is_checked_once_and_an_unknown_model_named(fake):
+    fake.default = lambda body: (200, {}, completion()) if body["model"] == "m" else (
+        404, {}, {"error": {"message": f"The model `{body['model']}` does not exist.", "code": "model_not_found"}})
     with pytest.raises(VlmError, match=r"does not serve the model 'other' \(it serves: m\)"):
         engine_for(fake.base, **{"vlm.openai_model": "other"}).describe([photo_like(32, 32, seed=3)], "x")
-    assert fake.bodies == [] and fake.paths == ["/v1/models"]
+    assert fake.paths == ["/v1/models", "/v1/models"]  # checked first, listed again for the message
     engine = engine_for(fake.base)
     engine.describe([photo_like(32, 32, seed=3)], "x")
     engine.describe([photo_like(32, 32, seed=4)], "x")
-    assert fake.paths == ["/v1/models"] * 2 and engine.loaded
+    assert fake.paths.count("/v1/models") == 3 and engine.loaded
 
 
 def test_a_describe_batch_is_sent_in_parallel_up_to_the_concurrency(fake):

@@ -175,7 +175,7 @@ class OpenAIEngine:
         return self._checked is not None
 
     def load(self) -> None:
-        """Check the server now: reachable, key accepted, model served."""
+        """Check the server now: reachable, and the key accepted."""
         self._ready(Remote.from_settings(self.settings), None)
 
     def unload(self) -> None:
@@ -195,18 +195,16 @@ class OpenAIEngine:
             return self._client
 
     def _ready(self, remote: Remote, cancel: CancelToken | None) -> None:
-        """Once per configuration: GET /models, so a wrong key, URL or model name fails with its
-        own sentence before any image goes up. A server without /models is taken at its word."""
+        """Once per configuration: GET /models, so a wrong key or URL fails with its own sentence
+        before any image goes up. A model missing from the list is not refused here (servers
+        accept names they don't list, e.g. Ollama without the tag); the server says so if not."""
         if self._checked == remote:
             return
         try:
-            served = self._served_models(remote, cancel)
+            self._served_models(remote, cancel)
         except RemoteError as e:
-            if e.status not in (404, 405, 501):
+            if e.status not in (404, 405, 501):  # a server without /models is taken at its word
                 raise
-            served = None
-        if served is not None and remote.model not in served:
-            raise VlmError(self._unknown_model(remote, served))
         self._checked = remote
 
     def _served_models(self, remote: Remote, cancel: CancelToken | None) -> list[str]:
