@@ -83,6 +83,36 @@ def test_concurrent_requests_take_turns_on_the_worker(running):
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:])), "generations overlapped"
 
 
+def test_a_request_goes_ahead_of_the_backlog_which_loses_nothing(running, home, settings, tmp_path):
+    from vlagent.index.queue import PRIO_BACKLOG
+    from vlagent.index.store import Index
+    from vlagent.ingest.pipeline import Ingestor
+    from tests.watch.util import Db, write_png
+
+    agent, server, engine = running
+    settings.override("vlm.max_new_tokens", 32)  # a describe batch takes a while
+    reports = []
+    agent.worker.add_listener(on_job=reports.append)
+    index = Index.open(home)
+    try:
+        ingestor = Ingestor(index, settings, home)
+        ids = [ingestor.ingest_path(str(write_png(tmp_path / "backlog" / f"{i}.png", 500 + i, size=(96, 64))),
+                                    priority=PRIO_BACKLOG, steps=["describe"]).image_id for i in range(5)]
+    finally:
+        index.close()
+    agent.worker.wake()
+    wait_for(lambda: (agent.worker.status.current or {}).get("kind") == "describe", what="a describe batch")
+    reply = chat(server, {"model": "vlagent", "messages": [user("Quick?", data_url(text_image(["q"])))],
+                          "max_tokens": 2})
+    assert reply.status_code == 200
+    assert Db(home.db_path).one("SELECT count(*) FROM jobs WHERE kind = 'describe' AND state = 'done'") < len(ids)
+    # The batch it interrupted went back to the queue untouched, and the whole backlog gets done.
+    assert any(r.state == "pending" and r.error == "cancelled" for r in reports)
+    wait_for(lambda: Db(home.db_path).one("SELECT count(*) FROM jobs WHERE state = 'done'") == len(ids), timeout=120,
+             what="the backlog to finish")
+    assert Db(home.db_path).one("SELECT count(*) FROM results WHERE kind = 'description'") == len(ids)
+
+
 def test_the_line_is_bounded_and_a_client_that_hangs_up_is_not_answered(running, settings):
     agent, server, engine = running
     settings.override("api.max_pending", 1)

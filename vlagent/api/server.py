@@ -105,6 +105,7 @@ class ApiServer:
         if self.running:
             return self
         self.token = load_or_create(self.agent.home)
+        self.agent.worker.wait_started(timeout)  # its job runner exists from then on
         sock = bind(self.host, self.requested_port)
         self.port = sock.getsockname()[1]
         self.service = ApiService(self.agent) if self.service is None else self.service

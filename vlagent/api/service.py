@@ -89,7 +89,7 @@ class ApiService:
         with self._lock:
             self._cancels.add(cancel)
         fut = self.worker.run_model(lambda engine: engine.chat(messages, options, on_token=on_token, cancel=cancel),
-                                    label="api chat")
+                                    label="API request")
         fut.add_done_callback(lambda _: self._forget_cancel(cancel))
         return fut
 

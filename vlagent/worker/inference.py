@@ -146,7 +146,7 @@ class InferenceWorker:
         if self.engine is not None:
             self._call_soon(self._load_model)
 
-    def run_model(self, fn: Callable, label: str = "chat") -> Future:
+    def run_model(self, fn: Callable, label: str = "request") -> Future:
         """Run ``fn(engine)`` on the worker's thread ahead of every queued job, pre-empting a
         running model batch (its jobs go back to the queue). For callers that need the model
         now but keep nothing in the index (the API's chat completions): concurrent calls wait
@@ -166,7 +166,7 @@ class InferenceWorker:
             if self._stop.is_set():
                 fut.set_exception(WorkerStopped("the worker stopped before running the request"))
                 return
-            self.status.current = {"job_id": None, "kind": label, "image_id": None, "name": label, "batch": 1,
+            self.status.current = {"job_id": None, "kind": "chat", "image_id": None, "name": label, "batch": 1,
                                    "priority": PRIO_INTERACTIVE}
             self._set_state(BUSY, force=True)
             try:
