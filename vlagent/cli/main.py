@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "cmd_config",
     "cmd_doctor",
     "cmd_demo",
+    "cmd_gui",
     "cmd_capture",
 ]
 
@@ -59,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not getattr(args, "func", None):
-        if "cmd_gui" in COMMAND_MODULES and not argv:
-            args = parser.parse_args(["gui"])
+        if "cmd_gui" in COMMAND_MODULES and args.command is None:  # plain `vlagent [--home DIR]`
+            args = parser.parse_args([*argv, "gui"])
         else:
             parser.print_help()
             return 0

@@ -26,7 +26,7 @@ class Setting:
     # Label shown in the settings dialog (English; translated in the GUI).
     label: str = ""
     restart: bool = False  # True when a change only applies after a restart
-    meta: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)  # settings-dialog hints: {"widget": "folders"|"folder"|"multiline"}
 
     @property
     def section(self) -> str:
@@ -80,7 +80,7 @@ SETTINGS: list[Setting] = [
     Setting("vlm.backend", "choice", "transformers", "Where the vision-language model runs",
             choices=("transformers", "openai"), cli=MODEL_CMDS, label="Backend"),
     Setting("vlm.model", "str", "Qwen/Qwen2.5-VL-3B-Instruct", "Model id (hub) or local directory",
-            cli=MODEL_CMDS, label="Model"),
+            cli=MODEL_CMDS, label="Model", meta={"widget": "folder"}),
     Setting("vlm.hub", "choice", "huggingface", "Hub to pull models from",
             choices=("huggingface", "modelscope"), label="Model hub"),
     Setting("vlm.dtype", "choice", "auto", "Weights dtype (auto = bf16 on CUDA/capable CPU, else float32)",
@@ -119,9 +119,9 @@ SETTINGS: list[Setting] = [
     Setting("vlm.transcribe", "bool", False, "Also transcribe text with the model (besides OCR)",
             label="Transcribe with the model"),
     Setting("vlm.prompt_describe", "str", "", "Description prompt (empty = built-in for the language)",
-            label="Description prompt"),
+            label="Description prompt", meta={"widget": "multiline"}),
     Setting("vlm.prompt_ocr", "str", "", "Transcription prompt (empty = built-in for the language)",
-            label="Transcription prompt"),
+            label="Transcription prompt", meta={"widget": "multiline"}),
     Setting("vlm.openai_base_url", "str", "", "Base URL of an OpenAI-compatible server (backend = openai)",
             cli=MODEL_CMDS, label="Remote base URL"),
     Setting("vlm.openai_api_key", "secret", "", "API key for the remote server", label="Remote API key"),
@@ -134,7 +134,8 @@ SETTINGS: list[Setting] = [
     Setting("vlm.openai_retries", "int", 3, "Retries per remote request (with backoff)", minimum=0,
             label="Remote retries"),
     # --- watching ------------------------------------------------------------------------
-    Setting("watch.folders", "list", [], "Folders watched for new images", label="Watched folders"),
+    Setting("watch.folders", "list", [], "Folders watched for new images", label="Watched folders",
+            meta={"widget": "folders"}),
     Setting("watch.exclude", "list", ["*.tmp", "*.part", "*.crdownload", ".git/", "node_modules/", ".cache/"],
             "Glob patterns of files and folders (ending in /) never indexed", label="Excluded patterns"),
     Setting("watch.include_hidden", "bool", False, "Index hidden files and folders", label="Include hidden"),
@@ -150,7 +151,7 @@ SETTINGS: list[Setting] = [
     # --- privacy -------------------------------------------------------------------------
     Setting("privacy.paused", "bool", False, "Pause all watching, capturing and indexing", label="Paused"),
     Setting("privacy.excluded_folders", "list", [], "Folders never indexed or captured from",
-            label="Excluded folders"),
+            label="Excluded folders", meta={"widget": "folders"}),
     Setting("privacy.retention_days", "int", 0,
             "Delete results and thumbnails of images whose files are gone after N days (0 = never)",
             minimum=0, label="Retention (days)"),
