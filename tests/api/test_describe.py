@@ -61,6 +61,24 @@ def test_the_described_image_is_searchable_and_readable(server, described):
     assert img.format == "JPEG" and max(img.size) <= 320
 
 
+def test_search_filters_sorting_and_relaxed_matches(server, described):
+    image_id = described[1]["image_id"]
+
+    def ids(**params):
+        r = httpx.get(f"{server.base}/search", params=params, headers=server.auth())
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    assert image_id in [h["image_id"] for h in ids(q="Quarterly", source="api", sort="date")["data"]]
+    assert ids(q="Quarterly", source="folder") == {"object": "list", "query": "Quarterly", "total": 0,
+                                                   "total_exact": True, "relaxed": False, "data": []}
+    assert ids(q="Quarterly zebra")["data"] == []  # every word must match…
+    loose = ids(q="Quarterly zebra", relax=True)  # …unless the caller accepts some of them
+    assert loose["relaxed"] and image_id in [h["image_id"] for h in loose["data"]]
+    r = httpx.get(f"{server.base}/search", params={"q": "x", "source": "disk"}, headers=server.auth())
+    assert r.status_code == 400 and r.json()["error"]["param"] == "source"
+
+
 def test_the_same_upload_again_reuses_its_results(server, described):
     data, first = described
     again = upload(server, data, "copy.png")
@@ -91,9 +109,11 @@ def test_bad_uploads_are_clear_errors(server):
     assert r.status_code == 400 and r.json()["error"]["param"] == "file"
 
 
-def test_unknown_images_are_404(server):
+def test_unknown_images_are_404_and_impossible_ids_400(server):
     for path in ("/images/999999", "/images/999999/thumbnail"):
         r = httpx.get(server.base + path, headers=server.auth())
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
-    r = httpx.get(f"{server.base}/search", params={"q": "x", "limit": 0}, headers=server.auth())
-    assert r.status_code == 400 and r.json()["error"]["param"] == "limit"
+    for path, param in (("/images/99999999999999999999999", "image_id"), ("/images/0/thumbnail", "image_id"),
+                        ("/search?q=x&limit=0", "limit"), ("/search?q=x&offset=99999999999999999999999", "offset")):
+        r = httpx.get(server.base + path, headers=server.auth())
+        assert r.status_code == 400 and r.json()["error"]["param"] == param, r.text

@@ -6,18 +6,22 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path as PathParam, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from vlagent.api.errors import ApiError, model_error
 from vlagent.api.service import elapsed_ms
+from vlagent.index.search import SORTS, Filters, search, strip_highlight
+from vlagent.index.store import SOURCES
 from vlagent.vlm.base import VlmError
 
 router = APIRouter()
 
 SNIPPET_DESCRIPTION_CHARS = 300
+MAX_INT = 2**63 - 1  # SQLite's largest integer: bigger ids and offsets are a 400, not an overflow
 
 
 def thumbnail_url(image_id: int) -> str:
@@ -91,13 +95,14 @@ def _latest(rows: list[dict]) -> dict | None:
 
 @router.get("/v1/search")
 def search_images(request: Request, q: str = Query("", description="words to find (empty: the most recent images)"),
-                  limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0),
-                  source: str | None = Query(None, description="folder | screenshot | import | api")):
-    from vlagent.index.search import Filters, search, strip_highlight
-
+                  limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_INT),
+                  source: Literal[SOURCES] | None = Query(None), sort: Literal[SORTS] = Query("relevance"),
+                  relax: bool = Query(False, description="when nothing matches exactly, images matching some "
+                                                         "of the words (the answer says relaxed: true)")):
     service = request.app.state.service
     with service.read_index() as index:
-        page = search(index.conn, q, filters=Filters(source=source), limit=limit, offset=offset)
+        page = search(index.conn, q, filters=Filters(source=source), limit=limit, offset=offset, sort=sort,
+                      relax=relax)
         data = []
         for hit in page.hits:
             image = index.image(hit.image_id)
@@ -111,11 +116,12 @@ def search_images(request: Request, q: str = Query("", description="words to fin
                 "description": index.latest_text(hit.image_id, "description")[:SNIPPET_DESCRIPTION_CHARS],
                 "thumbnail_url": thumbnail_url(hit.image_id),
             })
-    return {"object": "list", "query": q, "data": data}
+    return {"object": "list", "query": q, "total": page.total, "total_exact": page.total_exact,
+            "relaxed": page.relaxed, "data": data}
 
 
 @router.get("/v1/images/{image_id}")
-def image_record(request: Request, image_id: int):
+def image_record(request: Request, image_id: int = PathParam(ge=1, le=MAX_INT)):
     with request.app.state.service.read_index() as index:
         record = index.detail(image_id)
     if record is None:
@@ -125,7 +131,7 @@ def image_record(request: Request, image_id: int):
 
 
 @router.get("/v1/images/{image_id}/thumbnail")
-def image_thumbnail(request: Request, image_id: int):
+def image_thumbnail(request: Request, image_id: int = PathParam(ge=1, le=MAX_INT)):
     service = request.app.state.service
     with service.read_index() as index:
         image = index.image(image_id)
