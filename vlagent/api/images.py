@@ -21,7 +21,8 @@ from vlagent.vlm.base import VlmError
 router = APIRouter()
 
 SNIPPET_DESCRIPTION_CHARS = 300
-MAX_INT = 2**63 - 1  # SQLite's largest integer: bigger ids and offsets are a 400, not an overflow
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger id is a 400, not an overflow
+MAX_OFFSET = 10**9
 
 
 def thumbnail_url(image_id: int) -> str:
@@ -95,7 +96,7 @@ def _latest(rows: list[dict]) -> dict | None:
 
 @router.get("/v1/search")
 def search_images(request: Request, q: str = Query("", description="words to find (empty: the most recent images)"),
-                  limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_INT),
+                  limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET),
                   source: Literal[SOURCES] | None = Query(None), sort: Literal[SORTS] = Query("relevance"),
                   relax: bool = Query(False, description="when nothing matches exactly, images matching some "
                                                          "of the words (the answer says relaxed: true)")):
@@ -121,7 +122,7 @@ def search_images(request: Request, q: str = Query("", description="words to fin
 
 
 @router.get("/v1/images/{image_id}")
-def image_record(request: Request, image_id: int = PathParam(ge=1, le=MAX_INT)):
+def image_record(request: Request, image_id: int = PathParam(ge=1, le=MAX_ID)):
     with request.app.state.service.read_index() as index:
         record = index.detail(image_id)
     if record is None:
@@ -131,7 +132,7 @@ def image_record(request: Request, image_id: int = PathParam(ge=1, le=MAX_INT)):
 
 
 @router.get("/v1/images/{image_id}/thumbnail")
-def image_thumbnail(request: Request, image_id: int = PathParam(ge=1, le=MAX_INT)):
+def image_thumbnail(request: Request, image_id: int = PathParam(ge=1, le=MAX_ID)):
     service = request.app.state.service
     with service.read_index() as index:
         image = index.image(image_id)
