@@ -120,41 +120,39 @@ def bench_overhead(args, work: Path) -> None:
     engine = TransformersEngine(settings_with(settings))
     opts = GenerationOptions.from_settings(engine.settings)
     msgs = [ChatMessage("user", question, [image])]
-    for _ in range(3):
-        engine.chat(msgs, opts)
-    direct = []
-    for _ in range(args.requests):
-        t0 = time.perf_counter()
-        engine.chat(msgs, opts)
-        direct.append((time.perf_counter() - t0) * 1000)
-    engine.unload()
-
     serve = Serve(work / "serve-home", settings)
     body = {"model": "vlagent", "max_tokens": args.tokens,
             "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}},
                                                        {"type": "text", "text": question}]}]}
-    rows, overhead = [], []
     try:
         with httpx.Client(timeout=300, headers=serve.headers) as client:
-            def one(_=None) -> tuple[float, float]:
+            def served(_=None) -> tuple[float, float]:
                 t0 = time.perf_counter()
                 r = client.post(f"{serve.url}/v1/chat/completions", json=body)
                 ms = (time.perf_counter() - t0) * 1000
-                r.raise_for_status()
+                if r.status_code != 200:
+                    raise SystemExit(f"vlagent serve answered {r.status_code}: {r.text}")
                 return ms, r.json()["timings"]["total_ms"]
 
-            for _ in range(3):
-                one()
-            rows.append(["engine called directly", 1, *summary(direct, sum(direct) / 1000)])
-            for conc in (1, 8):
+            def direct() -> float:
                 t0 = time.perf_counter()
-                with ThreadPoolExecutor(conc) as pool:
-                    results = list(pool.map(one, range(args.requests)))
-                wall = time.perf_counter() - t0
-                rows.append([f"vlagent serve, {conc} client{'s' * (conc > 1)}", conc,
-                             *summary([r[0] for r in results], wall)])
-                if conc == 1:
-                    overhead = [lat - model_ms for lat, model_ms in results]
+                engine.chat(msgs, opts)
+                return (time.perf_counter() - t0) * 1000
+
+            for _ in range(3):
+                direct(), served()
+            # Interleaved, so both paths see the same load on a shared machine.
+            pairs = [(direct(), served()) for _ in range(args.requests)]
+            direct_ms = [d for d, _ in pairs]
+            served_ms = [lat for _, (lat, _) in pairs]
+            overhead = [lat - model_ms for _, (lat, model_ms) in pairs]
+            wall = sum(direct_ms) / 1000
+            rows = [["engine called directly", 1, *summary(direct_ms, wall)],
+                    ["vlagent serve, 1 client", 1, *summary(served_ms, sum(served_ms) / 1000)]]
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(8) as pool:
+                results = list(pool.map(served, range(args.requests)))
+            rows.append(["vlagent serve, 8 clients", 8, *summary([r[0] for r in results], time.perf_counter() - t0)])
             stream_ms = []
             for _ in range(args.requests):
                 t0 = time.perf_counter()
@@ -165,12 +163,13 @@ def bench_overhead(args, work: Path) -> None:
             rows.append(["vlagent serve, streamed, 1 client", 1, *summary(stream_ms, sum(stream_ms) / 1000)])
     finally:
         serve.stop()
+        engine.unload()
     print(f"\n## Chat completion with one {image.width}x{image.height} image, {args.tokens} new tokens, "
-          f"tiny checkpoint ({args.requests} requests per row)\n")
+          f"tiny checkpoint ({args.requests} requests per row; direct and 1-client rows interleaved)\n")
     print(table(["path", "concurrency", "requests/s", "p50 ms", "p95 ms"], rows))
     print(f"\nServer overhead per request at concurrency 1 (latency minus the model time the server reports): "
-          f"p50 {pct(overhead, 0.5):.1f} ms, p95 {pct(overhead, 0.95):.1f} ms; "
-          f"direct p50 {pct(direct, 0.5):.1f} ms vs served p50 {rows[1][3]:.1f} ms")
+          f"p50 {pct(overhead, 0.5):.1f} ms, p95 {pct(overhead, 0.95):.1f} ms; served / direct p50: "
+          f"{pct(served_ms, 0.5) / pct(direct_ms, 0.5):.2f}")
 
 
 def summary(latencies_ms: list[float], wall_s: float) -> list[float]:
