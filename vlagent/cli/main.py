@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "cmd_search",
     "cmd_manage",
     "cmd_watch",
+    "cmd_serve",
     "cmd_purge",
     "cmd_config",
     "cmd_doctor",

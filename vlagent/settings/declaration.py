@@ -167,8 +167,14 @@ SETTINGS: list[Setting] = [
     Setting("api.enabled", "bool", False, "Start the local API server with the desktop app", label="API enabled"),
     Setting("api.host", "str", "127.0.0.1", "Address the API binds to", label="API host"),
     Setting("api.port", "int", 8765, "Port the API listens on", minimum=1, maximum=65535, label="API port"),
+    Setting("api.allow_remote", "bool", False,
+            "Allow binding the API to an address other than loopback (other machines can then reach it; "
+            "the token is still required)", label="Allow remote API clients"),
     Setting("api.max_body_bytes", "int", 25 * 1024 * 1024, "Largest API request body", minimum=1024,
             label="API body limit"),
+    Setting("api.max_pending", "int", 32,
+            "Model requests the API lets wait for the worker; more are answered 429 (retry later)", minimum=1,
+            label="API queue limit"),
 ]
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -20,6 +20,7 @@ import queue as queue_mod
 import sqlite3
 import threading
 import time
+from concurrent.futures import Future
 from typing import Callable
 
 from vlagent.index.queue import PRIO_INTERACTIVE, PRIO_SCREENSHOT, JobQueue, new_worker_id
@@ -144,6 +145,41 @@ class InferenceWorker:
         """Load the model now, on the worker's thread (e.g. when a chat window opens)."""
         if self.engine is not None:
             self._call_soon(self._load_model)
+
+    def run_model(self, fn: Callable, label: str = "request") -> Future:
+        """Run ``fn(engine)`` on the worker's thread ahead of every queued job, pre-empting a
+        running model batch (its jobs go back to the queue). For callers that need the model
+        now but keep nothing in the index (the API's chat completions): concurrent calls wait
+        their turn here instead of running a second copy of the model. The future holds what
+        ``fn`` returned or raised; it fails with :class:`WorkerStopped` if the worker stops first."""
+        fut: Future = Future()
+        if self.engine is None:
+            fut.set_exception(VlmError("no vision-language model backend is available"))
+            return fut
+        if self._stop.is_set():
+            fut.set_exception(WorkerStopped("the worker is stopped"))
+            return fut
+
+        def task() -> None:
+            if not fut.set_running_or_notify_cancel():
+                return
+            if self._stop.is_set():
+                fut.set_exception(WorkerStopped("the worker stopped before running the request"))
+                return
+            self.status.current = {"job_id": None, "kind": "chat", "image_id": None, "name": label, "batch": 1,
+                                   "priority": PRIO_INTERACTIVE}
+            self._set_state(BUSY, force=True)
+            try:
+                fut.set_result(fn(self.engine))
+            except BaseException as e:
+                fut.set_exception(e)
+            finally:
+                self._last_model_use = time.monotonic()
+                self.status.current = None
+
+        self._call_soon(task)
+        self._preempt(PRIO_INTERACTIVE, release=True)
+        return fut
 
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the worker's thread between batches (it may use ``self.runner``)."""
