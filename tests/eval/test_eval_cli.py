@@ -14,10 +14,8 @@ TEXTS = {"receipt.png": ["Total 42.50", "Thank you"], "notice.png": ["会议改�
 
 
 @pytest.fixture
-def tiny(request):
-    """The tiny checkpoint (helper vlm's builder and engine; skipped only until that lands on main)."""
-    pytest.importorskip("vlagent.dev.tiny_model", reason="the VLM engine and tiny checkpoint are not merged yet")
-    return request.getfixturevalue("tiny_model_dir")
+def tiny(tiny_model_dir):
+    return tiny_model_dir
 
 
 @pytest.fixture
@@ -123,7 +121,6 @@ def test_eval_captions_compares_models(cli, caption_set, tiny, tmp_path):
 
 
 def test_eval_exits_1_when_no_model_can_run_without_loading_torch(cli, caption_set):
-    pytest.importorskip("vlagent.vlm.factory", reason="the VLM engine is not merged yet")
     folder, refs = caption_set
     r = cli("eval", "captions", folder, "--refs", refs, "--model", "Qwen/Not-Downloaded")
     assert r.returncode == 1

@@ -132,10 +132,8 @@ def agent_app(qtbot, gui_home, gui_settings):
 
 
 @pytest.fixture
-def model_app(request, gui_home, gui_settings, qtbot):
+def model_app(tiny_model_dir, gui_home, gui_settings, qtbot):
     """The app with its worker and the tiny model checkpoint."""
-    pytest.importorskip("vlagent.vlm.steps", reason="the model steps (vlagent.vlm) are not merged yet")
-    tiny_model_dir = request.getfixturevalue("tiny_model_dir")
     gui_settings.set("vlm.model", str(tiny_model_dir), save=True)
     gui_settings.set("vlm.max_new_tokens", 12, save=True)
     gui_settings.set("vlm.cpu_quantize", False, save=True)

@@ -19,7 +19,6 @@ PATTERN_AT = (100, 80)
 # The pattern's two lines of text (see tests/capture/pattern_window.py), in screen pixels.
 TEXT_RECT = Rect(100, 230, 800, 150)
 
-pytest.importorskip("vlagent.worker", reason="the background worker (vlagent.worker) is not merged yet")
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 
 from tests.conftest import REPO, cli_env
 
-pytest.importorskip("vlagent.vlm.hub", reason="model downloads (vlagent.vlm.hub) are not merged yet")
 
 SCRIPT = r"""
 import json, sys

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QApplication
 
 from tests.gui.conftest import WAIT, wait_for_query
 
-pytest.importorskip("vlagent.worker", reason="the background worker (vlagent.worker) is not merged yet")
 
 
 def select(qtbot, app, query: str) -> int:

@@ -11,7 +11,6 @@ from vlagent.index.queue import PRIO_BACKLOG, PRIO_INTERACTIVE
 from vlagent.worker import InferenceWorker
 from tests.watch.util import wait_for, write_png
 
-pytest.importorskip("vlagent.dev.tiny_model", reason="needs the model backend (issue 3)")
 
 MODEL_SETTINGS = {
     "vlm.dtype": "float32",
