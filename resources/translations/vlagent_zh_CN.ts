@@ -760,8 +760,16 @@
         <translation>模型线程数</translation>
     </message>
     <message>
-        <source>CPU threads for the model (0 = torch default)</source>
-        <translation>模型使用的 CPU 线程数（0 = torch 默认）</translation>
+        <source>CPU threads for the model (0 = all cores but one)</source>
+        <translation>模型使用的 CPU 线程数（0 = 保留一个核心，其余全部使用）</translation>
+    </message>
+    <message>
+        <source>API queue limit</source>
+        <translation>API 队列上限</translation>
+    </message>
+    <message>
+        <source>Model requests the API lets wait for the worker; more are answered 429 (retry later)</source>
+        <translation>API 允许排队等待后台模型的请求数；超出的请求返回 429（请稍后重试）</translation>
     </message>
     <message>
         <source>Unload after idle (s)</source>
@@ -978,6 +986,14 @@
     <message>
         <source>Port the API listens on</source>
         <translation>API 监听的端口</translation>
+    </message>
+    <message>
+        <source>Allow remote API clients</source>
+        <translation>允许远程 API 客户端</translation>
+    </message>
+    <message>
+        <source>Allow binding the API to an address other than loopback (other machines can then reach it; the token is still required)</source>
+        <translation>允许 API 绑定到回环以外的地址（其他机器可访问；仍需令牌）</translation>
     </message>
     <message>
         <source>API body limit</source>
