@@ -96,16 +96,15 @@ def answer_question(image: Image.Image, question: str, *, image_id: int, index, 
     """Ask the model about the capture, streaming the answer's text to ``on_token``; the
     answer is stored with the image as the queue's ``ask`` step stores one (kind ``answer``,
     the question as its prompt), so search finds both. Returns the vlagent.vlm Generation."""
-    from vlagent.index.store import Result
     from vlagent.vlm.base import ChatMessage, GenerationOptions
     from vlagent.vlm.factory import create_engine
+    from vlagent.vlm.steps import result_from
 
     engine = create_engine(settings, home)
     gen = engine.chat([ChatMessage("user", question, [image])], GenerationOptions.from_settings(settings),
                       on_token=on_token)
-    index.add_result(image_id, Result(
-        kind="answer", text=gen.text.strip(), engine=gen.engine, model=gen.model, prompt=question,
-        params=dict(gen.params, image_ids=[image_id], turns=1), latency_ms=gen.latency_ms, timings=gen.timings))
+    index.add_result(image_id, result_from("answer", gen, prompt=question,
+                                           extra={"image_ids": [image_id], "turns": 1}))
     return gen
 
 
