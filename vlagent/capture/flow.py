@@ -79,16 +79,7 @@ def run_capture_jobs(index, settings, home, image_id: int, *, on_report: Callabl
     from vlagent.ingest.workers import build_runner
 
     runner = build_runner(index, settings, home, worker_id=new_worker_id())
-    ran = 0
-    while pending_jobs(index, image_id):
-        jobs = runner.claim()
-        if not jobs:
-            break
-        for report in runner.run(jobs):
-            ran += 1
-            if on_report:
-                on_report(report)
-    return ran
+    return runner.run_until_empty(on_report=on_report, should_stop=lambda: not pending_jobs(index, image_id))
 
 
 def answer_question(image: Image.Image, question: str, *, image_id: int, index, settings, home,
