@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "cmd_demo",
     "cmd_gui",
     "cmd_capture",
+    "cmd_desktop",
 ]
 
 
