@@ -10,6 +10,9 @@ def register(sub) -> None:
     p = sub.add_parser("doctor", help="check the installation: torch/CUDA, OCR engine, index, display")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="skip the checks that load torch or OCR models")
+    p.add_argument("--report", nargs="?", const="", metavar="FILE",
+                   help="write a bug report (versions, checks, settings with secrets redacted, the last log "
+                        "lines) to FILE ('-' = stdout; default: a new file under the data home's logs/)")
     p.set_defaults(func=run)
 
 
@@ -106,7 +109,9 @@ def run(ctx, args) -> int:
     if not args.quick:
         report["torch"] = check_torch()
         report["ocr"] = check_ocr()
-    if args.json:
+    if args.report is not None:
+        write_report(ctx, report, args.report)
+    elif args.json:
         print_json(report)
     else:
         print(f"vlagent {__version__} on Python {report['python']} ({report['platform']})")
@@ -123,3 +128,19 @@ def run(ctx, args) -> int:
             print("missing packages: " + ", ".join(missing))
     bad = [k for k in ("index", "torch", "ocr") if k in report and not report[k].get("ok")]
     return 1 if bad else 0
+
+
+def write_report(ctx, checks: dict, target: str) -> None:
+    import sys
+    from pathlib import Path
+
+    from vlagent.diagnostics.report import build
+
+    text = build(ctx.home, ctx.settings, checks)
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(target) if target else ctx.home.logs / time.strftime("report-%Y%m%d-%H%M%S.md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"bug report written to {path}: read it, then attach it to the issue")
