@@ -28,6 +28,12 @@ def _version(dist: str) -> str | None:
 def check_torch() -> dict:
     try:
         import torch
+    except ModuleNotFoundError as e:
+        if e.name != "torch":
+            return {"ok": False, "error": f"{e.__class__.__name__}: {e}"}
+        # An OCR-only install: search, OCR and a remote model backend work without it.
+        return {"ok": True, "installed": False,
+                "note": "not installed; the local model needs: pip install 'vlagent[vlm]'"}
     except Exception as e:  # noqa: BLE001 - report anything
         return {"ok": False, "error": f"{e.__class__.__name__}: {e}"}
     info = {"ok": True, "version": torch.__version__, "cuda_available": torch.cuda.is_available(),
@@ -120,7 +126,7 @@ def run(ctx, args) -> int:
             if name not in report:
                 continue
             r = report[name]
-            mark = "ok " if r.get("ok") else "ERR"
+            mark = "-- " if r.get("installed") is False else "ok " if r.get("ok") else "ERR"
             details = ", ".join(f"{k}={v}" for k, v in r.items() if k != "ok")
             print(f"[{mark}] {name}: {details}")
         missing = [k for k, v in report["packages"].items() if v is None and k != "modelscope"]
