@@ -54,6 +54,8 @@ def test_frozen_app_runs_the_cli(app, tmp_path, text_png):
     doctor = run("doctor", "--json")
     report = json.loads(doctor.stdout)
     assert report["ocr"]["ok"] and report["index"]["ok"], doctor.stdout + doctor.stderr
+    if (app.parent / "_internal" / "torch").is_dir():  # the full variant: the local model's stack imports
+        assert report["torch"]["ok"] and report["torch"].get("torchvision"), report["torch"]
     text_png(["Frozen build check", "冻结版本测试"], name="f.png", folder=tmp_path / "pics")
     assert run("index", "pics").returncode == 0
     hits = json.loads(run("search", "冻结", "--json").stdout)
@@ -98,7 +100,7 @@ def grab(display: str, path: Path) -> Path:
     import mss
     import mss.tools
 
-    with mss.mss(display=display) as sct:
+    with getattr(mss, "MSS", mss.mss)(display=display) as sct:
         shot = sct.grab(sct.monitors[0])
         mss.tools.to_png(shot.rgb, shot.size, output=str(path))
     return path
