@@ -55,8 +55,8 @@ def fresh_venv(built, tmp_path_factory) -> FreshVenv:
                            "--disable-pip-version-check", "-q", str(built.wheel)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    purelib = Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                           text=True).strip())
+    where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    purelib = Path(subprocess.check_output([str(python), "-c", where], text=True).strip())
     # The dependencies (torch, PySide6, RapidOCR …) from the running interpreter; never the repository.
     shared = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     assert not any(Path(p).resolve() == REPO.resolve() for p in shared)
