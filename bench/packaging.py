@@ -37,7 +37,8 @@ def stats(values: list[float]) -> str:
 
 
 def size(path: Path) -> int:
-    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size if path.is_file() else sum(
+        p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())  # PyInstaller links libs
 
 
 def mib(n: int) -> str:
@@ -90,7 +91,7 @@ def main() -> int:
     print(f"| sdist {sdist.name} | {mib(size(sdist))} |")
     if args.frozen.exists():
         folder = args.frozen.parent
-        files = sum(1 for p in folder.rglob("*") if p.is_file())
+        files = sum(1 for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
         print(f"| frozen app {folder} | {mib(size(folder))} ({files:,} files) |")
     print("\n| step | median s | p95 s |\n|---|---|---|")
     print(f"| python -m build (sdist + wheel) | {stats(builds)} |")
