@@ -20,8 +20,9 @@ def resources_root() -> Path:
     packaged = resources.files("vlagent") / PACKAGE_DIR
     if isinstance(packaged, Path) and packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "resources"
-    if checkout.is_dir():
+    repo = Path(__file__).resolve().parent.parent
+    checkout = repo / "resources"
+    if checkout.is_dir() and (repo / "pyproject.toml").is_file():  # not a stray site-packages/resources
         return checkout
     raise FileNotFoundError(f"vlagent's resources are missing (looked in {packaged} and {checkout})")
 

@@ -78,6 +78,10 @@
         <translation>设置…</translation>
     </message>
     <message>
+        <source>Show logs</source>
+        <translation>查看日志</translation>
+    </message>
+    <message>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
@@ -522,6 +526,22 @@
     <message>
         <source>Language of prompts and the UI (auto = system locale)</source>
         <translation>提示词和界面的语言（自动 = 跟随系统）</translation>
+    </message>
+    <message>
+        <source>Log file size limit</source>
+        <translation>日志文件大小上限</translation>
+    </message>
+    <message>
+        <source>Start a new log file under logs/ when the current one reaches this many bytes</source>
+        <translation>当前日志文件达到此字节数时，在 logs/ 下另起一个新文件</translation>
+    </message>
+    <message>
+        <source>Log files kept</source>
+        <translation>保留的日志文件数</translation>
+    </message>
+    <message>
+        <source>Old log files kept for each command</source>
+        <translation>每个命令保留的旧日志文件数</translation>
     </message>
     <message>
         <source>Image extensions</source>

@@ -43,7 +43,7 @@ def test_without_a_tray_the_search_window_is_the_main_window(qtbot, make_app):
     assert app.window.quit_on_close and QApplication.instance().quitOnLastWindowClosed()
     menu = app.window.menuBar().actions()[0].menu()
     assert [a.text() for a in menu.actions() if not a.isSeparator()] == [
-        "Capture screen", "Capture region", "Search…", "Pause", "Settings…", "Quit"]
+        "Capture screen", "Capture region", "Search…", "Pause", "Settings…", "Show logs", "Quit"]
     wait_for_query(qtbot, app.window, "")
     assert len(app.window.model.records) == 4
     assert app.window.status_label.text() == "Search only: the background worker is off"
@@ -55,9 +55,9 @@ def test_tray_menu_actions_do_what_they_say(qtbot, make_app, gui_home):
     assert app.window is None and app.tray.icon.isVisible()
     status, *actions = [a for a in app.tray.menu.actions() if not a.isSeparator()]
     assert [a.text() for a in actions] == ["Capture screen", "Capture region", "Search…", "Pause", "Settings…",
-                                           "Quit"]
+                                           "Show logs", "Quit"]
     assert status.text() == "vlagent — Search only: the background worker is off" and not status.isEnabled()
-    capture_screen, capture_region, search, pause, settings, quit_ = actions
+    capture_screen, capture_region, search, pause, settings, _show_logs, quit_ = actions
 
     search.trigger()
     assert app.window.isVisible() and not app.window.quit_on_close

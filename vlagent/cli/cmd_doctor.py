@@ -10,6 +10,9 @@ def register(sub) -> None:
     p = sub.add_parser("doctor", help="check the installation: torch/CUDA, OCR engine, index, display")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quick", action="store_true", help="skip the checks that load torch or OCR models")
+    p.add_argument("--report", nargs="?", const="", metavar="FILE",
+                   help="write a bug report (versions, checks, settings with secrets redacted, the last log "
+                        "lines) to FILE ('-' = stdout; default: a new file under the data home's logs/)")
     p.set_defaults(func=run)
 
 
@@ -25,6 +28,12 @@ def _version(dist: str) -> str | None:
 def check_torch() -> dict:
     try:
         import torch
+    except ModuleNotFoundError as e:
+        if e.name != "torch":
+            return {"ok": False, "error": f"{e.__class__.__name__}: {e}"}
+        # An OCR-only install: search, OCR and a remote model backend work without it.
+        return {"ok": True, "installed": False,
+                "note": "not installed; the local model needs: pip install 'vlagent[vlm]'"}
     except Exception as e:  # noqa: BLE001 - report anything
         return {"ok": False, "error": f"{e.__class__.__name__}: {e}"}
     info = {"ok": True, "version": torch.__version__, "cuda_available": torch.cuda.is_available(),
@@ -106,7 +115,9 @@ def run(ctx, args) -> int:
     if not args.quick:
         report["torch"] = check_torch()
         report["ocr"] = check_ocr()
-    if args.json:
+    if args.report is not None:
+        write_report(ctx, report, args.report)
+    elif args.json:
         print_json(report)
     else:
         print(f"vlagent {__version__} on Python {report['python']} ({report['platform']})")
@@ -115,7 +126,7 @@ def run(ctx, args) -> int:
             if name not in report:
                 continue
             r = report[name]
-            mark = "ok " if r.get("ok") else "ERR"
+            mark = "-- " if r.get("installed") is False else "ok " if r.get("ok") else "ERR"
             details = ", ".join(f"{k}={v}" for k, v in r.items() if k != "ok")
             print(f"[{mark}] {name}: {details}")
         missing = [k for k, v in report["packages"].items() if v is None and k != "modelscope"]
@@ -123,3 +134,19 @@ def run(ctx, args) -> int:
             print("missing packages: " + ", ".join(missing))
     bad = [k for k in ("index", "torch", "ocr") if k in report and not report[k].get("ok")]
     return 1 if bad else 0
+
+
+def write_report(ctx, checks: dict, target: str) -> None:
+    import sys
+    from pathlib import Path
+
+    from vlagent.diagnostics.report import build
+
+    text = build(ctx.home, ctx.settings, checks)
+    if target == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(target) if target else ctx.home.logs / time.strftime("report-%Y%m%d-%H%M%S.md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"bug report written to {path}: read it, then attach it to the issue")

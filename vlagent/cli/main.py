@@ -13,6 +13,7 @@ import logging
 import sys
 
 from vlagent import __version__
+from vlagent.diagnostics import LOG_COMMANDS
 
 # Modules under vlagent.cli that register commands, in --help order.
 COMMAND_MODULES = [
@@ -30,6 +31,7 @@ COMMAND_MODULES = [
     "cmd_capture",
     "cmd_model",
     "cmd_eval",
+    "cmd_desktop",
 ]
 
 
@@ -70,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     from vlagent.cli.context import Context
 
     ctx = Context(args)
+    if args.command in LOG_COMMANDS:  # long-running: logs/<command>.log, uncaught exceptions included
+        from vlagent.diagnostics.logfiles import start_file_logging
+
+        start_file_logging(ctx.home, ctx.settings, args.command)
     try:
         return int(args.func(ctx, args) or 0)
     except UsageError as e:

@@ -9,8 +9,8 @@ import logging
 import sys
 import time
 
-from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from vlagent.gui import i18n
@@ -85,6 +85,7 @@ class DesktopApp(QObject):
         self.search_action = QAction(self, triggered=lambda: self.show_window())
         self.pause_action = QAction(self, triggered=lambda: self.set_paused(not self.settings.get("privacy.paused")))
         self.settings_action = QAction(self, triggered=self.open_settings)
+        self.logs_action = QAction(self, triggered=self.show_logs)
         self.quit_action = QAction(self, triggered=self.quit)
 
     def _label_actions(self) -> None:
@@ -93,11 +94,12 @@ class DesktopApp(QObject):
         self.search_action.setText(self.tr("Search…"))
         self.pause_action.setText(self.tr("Resume") if self.settings.get("privacy.paused") else self.tr("Pause"))
         self.settings_action.setText(self.tr("Settings…"))
+        self.logs_action.setText(self.tr("Show logs"))
         self.quit_action.setText(self.tr("Quit"))
 
     def menu_actions(self) -> list:
         return [self.capture_screen_action, self.capture_region_action, self.search_action, None,
-                self.pause_action, self.settings_action, None, self.quit_action]
+                self.pause_action, self.settings_action, self.logs_action, None, self.quit_action]
 
     def _wire(self) -> None:
         self._setting_changed.connect(self._apply_setting)
@@ -191,6 +193,11 @@ class DesktopApp(QObject):
         self.dialog.raise_()
         self.dialog.activateWindow()
         return self.dialog
+
+    def show_logs(self) -> bool:
+        """Open the data home's logs/ folder in the file manager (for a bug report)."""
+        self.home.logs.mkdir(parents=True, exist_ok=True)
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.home.logs)))
 
     def _settings_closed(self, _result) -> None:
         self.dialog.deleteLater()

@@ -51,6 +51,11 @@ SETTINGS: list[Setting] = [
     # --- general -------------------------------------------------------------------------
     Setting("general.language", "choice", "auto", "Language of prompts and the UI (auto = system locale)",
             choices=("auto", "en", "zh"), label="Language", cli=MODEL_CMDS),
+    Setting("general.log_max_bytes", "int", 5 * 1024 * 1024,
+            "Start a new log file under logs/ when the current one reaches this many bytes", minimum=1024,
+            label="Log file size limit"),
+    Setting("general.log_backups", "int", 3, "Old log files kept for each command", minimum=1,
+            label="Log files kept"),
     # --- ingest / images -----------------------------------------------------------------
     Setting("ingest.extensions", "list", IMAGE_EXTENSIONS, "File extensions treated as images",
             label="Image extensions"),
