@@ -43,7 +43,7 @@ class RapidOcrConfig:
     det_min_scale: float = 0.5  # below this, tall images are cut into bands instead
     small_side: int = 640  # images with a shorter longest side are...
     small_upscale: float = 2.0  # ...enlarged this much for the detector
-    crop_pad: float = 0.3  # room added above and below each line, × its height
+    crop_pad: float = 0.1  # room added above and below each line, × its height
     rec_batch: int = 1  # lines per recogniser call
     enhance: bool = True  # low-contrast images get a second pass with stretched contrast
     enhance_max_spread: float = 100.0  # "low contrast": a narrower brightness range (of 0–255)
@@ -75,6 +75,15 @@ class RapidOcrEngine:
         self._ocr = None
         self._lock = threading.Lock()  # one set of onnxruntime sessions, used by one image at a time
 
+    def variant(self, **changes) -> "RapidOcrEngine":
+        """An engine with some settings changed that shares this one's loaded models (and
+        their lock) when the models' own options are unchanged — for comparing settings."""
+        other = RapidOcrEngine(self.config, **changes)
+        if other.config.rapidocr_params() == self.config.rapidocr_params():
+            self._engine()
+            other._ocr, other._lock, other.model = self._ocr, self._lock, self.model
+        return other
+
     def _engine(self):
         if self._ocr is None:
             from rapidocr import RapidOCR
@@ -104,7 +113,7 @@ class RapidOcrEngine:
         timings["order_ms"] = _ms(t)
         params = {**asdict(cfg), "passes": passes}
         return OcrResult(lines=lines, engine=self.name, model=self.model, latency_ms=_ms(t0),
-                         params=params, timings={k: round(v, 1) for k, v in timings.items()})
+                         params=params, timings={k: round(v, 3) for k, v in timings.items()})
 
     def _read(self, bgr: np.ndarray, timings: dict) -> list[OcrLine]:
         boxes = self._detect(bgr, timings)
