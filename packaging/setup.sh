@@ -11,6 +11,8 @@ APT_PACKAGES=(
   xvfb xauth xdotool trayer libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-image0 libxcb-shape0 libxkbcommon-x11-0 libegl1 libgl1 libdbus-1-3 libfontconfig1
   fonts-noto-cjk fonts-wqy-microhei
+  # a private session bus for the screenshot-portal tests
+  dbus-daemon
 )
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -106,3 +106,16 @@ def text_png(tmp_path, cjk_font_path):
         return p
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def xvfb_display():
+    """A private Xvfb (1920x1080) for the whole session; yields its DISPLAY string.
+    Skips only when the Xvfb binary is missing (CI installs it)."""
+    from tests.xvfb import start_xvfb, xvfb_missing
+
+    if xvfb_missing():
+        pytest.skip("Xvfb is not installed")
+    server = start_xvfb(1920, 1080)
+    yield server.display
+    server.stop()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import platform
-import sqlite3
 import time
 
 
@@ -17,6 +14,8 @@ def register(sub) -> None:
 
 
 def _version(dist: str) -> str | None:
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
@@ -61,6 +60,8 @@ def check_ocr() -> dict:
 
 
 def check_index(ctx) -> dict:
+    import sqlite3
+
     info = {"path": str(ctx.home.db_path), "exists": ctx.home.db_path.exists(), "sqlite": sqlite3.sqlite_version}
     conn = sqlite3.connect(":memory:")
     try:
@@ -86,6 +87,8 @@ def check_display() -> dict:
 
 
 def run(ctx, args) -> int:
+    import platform
+
     from vlagent import __version__
     from vlagent.cli.output import print_json
 

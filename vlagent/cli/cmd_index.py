@@ -8,11 +8,21 @@ from collections import Counter
 
 from vlagent.settings.cli_flags import add_setting_flags
 
+DESCRIPTION = """\
+Add images to the index: read, hash (the same bytes at two paths are one image), check,
+thumbnail, then OCR (and, when asked, describe with the model). Files whose size and
+modification time are unchanged are not read again.
+
+Exit status: 0 when the run completed, even if some files failed (each failure is listed
+with its reason and recorded; see 'vlagent status --failures'); 2 when none of the given
+paths exists; 1 when the index itself cannot be used."""
+
 
 def register(sub) -> None:
-    p = sub.add_parser("index", help="index image files and folders (recursive)",
-                       description="Add images to the index: hash, dedupe, thumbnail, OCR. Per-file failures "
-                                   "are reported and skipped (exit code 0); only a failure to run at all is an error.")
+    import argparse
+
+    p = sub.add_parser("index", help="index image files and folders (recursive)", description=DESCRIPTION,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     p.add_argument("--source", choices=["import", "folder", "screenshot", "api"], default="import",
                    help="source recorded for new images (default: import)")
@@ -28,11 +38,28 @@ def register(sub) -> None:
 
 
 def run(ctx, args) -> int:
+    import os
+    import sqlite3
+
+    from vlagent.cli.main import UsageError
+
+    missing = [p for p in args.paths if not os.path.lexists(os.path.expanduser(p))]
+    if len(missing) == len(args.paths):
+        raise UsageError("nothing to index: " + ", ".join(repr(p) for p in missing) + " not found")
+    try:
+        summary = index_paths(ctx, args)
+    except sqlite3.Error as e:
+        print(f"vlagent: the index at {ctx.home.db_path} cannot be used: {e}", file=sys.stderr)
+        return 1
+    print_summary(summary, args)
+    return 0
+
+
+def index_paths(ctx, args) -> dict:
+    from vlagent.cli.output import Progress
+    from vlagent.index.queue import new_worker_id
     from vlagent.ingest.pipeline import FAILED, Ingestor
     from vlagent.ingest.scan import FileFilter, iter_files
-    from vlagent.cli.output import Progress, print_json, human_duration
-    from vlagent.index.queue import new_worker_id
-    from vlagent.ingest.workers import build_runner
 
     settings = ctx.settings
     if args.describe:
@@ -43,33 +70,40 @@ def run(ctx, args) -> int:
         settings.override("ocr.enabled", False)
     index = ctx.index
     ingestor = Ingestor(index, settings, ctx.home)
-    flt = FileFilter.from_settings(settings)
     counts: Counter = Counter()
     failures: list[dict] = []
 
     def scan_error(path, err):
         counts["failed"] += 1
-        msg = str(err)
-        index.record_failure(path, "scan", msg)
-        failures.append({"path": path, "error": msg, "type": "scan"})
+        if isinstance(err, PermissionError):
+            code, msg = "permission", f"{path}: permission denied (cannot list this folder)"
+        elif isinstance(err, FileNotFoundError):
+            code, msg = "vanished", str(err) if str(path) in str(err) else f"{path}: no such file or folder"
+        else:
+            code, msg = "scan", str(err)
+        index.record_failure(path, code, msg)
+        failures.append({"path": path, "error": msg, "type": code})
 
     t0 = time.monotonic()
-    files = list(iter_files(args.paths, flt, on_error=scan_error))
     show = not (args.quiet or args.json)
+    files = list(iter_files(args.paths, FileFilter.from_settings(settings, ctx.home), on_error=scan_error))
     bar = Progress("indexing", len(files), enabled=show)
-    for path in files:
-        out = ingestor.ingest_path(path, source=args.source, force=args.force)
+    for out in ingestor.ingest_paths(files, source=args.source, force=args.force):
         counts[out.status] += 1
         if out.status == FAILED:
             failures.append({"path": out.path, "error": out.error, "type": out.error_type})
         bar.advance(note=out.status)
     bar.finish()
 
-    jobs_run = Counter()
+    jobs_run: Counter = Counter()
     job_failures: list[dict] = []
-    if not args.no_wait:
+    steps = ingestor.steps_for_new_image()
+    if steps and not args.no_wait:
+        from vlagent.ingest.workers import build_runner
+
         runner = build_runner(index, settings, ctx.home, worker_id=new_worker_id())
-        pending = runner.queue.pending_count(runner.steps.keys())
+        kinds = [k for k in steps if k in runner.steps]
+        pending = runner.queue.pending_count(kinds) if kinds else 0
         if pending:
             jbar = Progress("processing", pending, enabled=show)
 
@@ -79,10 +113,10 @@ def run(ctx, args) -> int:
                     job_failures.append({"image_id": rep.job.image_id, "job": rep.job.kind, "error": rep.error})
                 jbar.advance(note=rep.job.kind)
 
-            runner.run_until_empty(on_report=on_report)
+            runner.run_until_empty(kinds, on_report=on_report)
             jbar.finish()
 
-    summary = {
+    return {
         "files": len(files),
         "new": counts["new"],
         "updated": counts["updated"],
@@ -94,17 +128,23 @@ def run(ctx, args) -> int:
         "job_failures": job_failures,
         "elapsed_s": round(time.monotonic() - t0, 2),
     }
+
+
+def print_summary(summary: dict, args) -> None:
+    from vlagent.cli.output import human_duration, print_json
+
     if args.json:
         print_json(summary)
-    else:
-        print(f"{len(files)} files: {counts['new']} new, {counts['updated']} updated, {counts['duplicate']} "
-              f"duplicate, {counts['unchanged']} unchanged, {counts['failed']} failed")
-        if jobs_run:
-            print("jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(jobs_run.items())))
-        for f in failures[:50]:
-            print(f"  failed: {f['error']}", file=sys.stderr)
-        if len(failures) > 50:
-            print(f"  … and {len(failures) - 50} more (vlagent status --failures)", file=sys.stderr)
-        for f in job_failures[:20]:
-            print(f"  {f['job']} failed for image {f['image_id']}: {f['error']}", file=sys.stderr)
-    return 0
+        return
+    print(f"{summary['files']} files in {human_duration(summary['elapsed_s'])}: {summary['new']} new, "
+          f"{summary['updated']} updated, {summary['duplicate']} duplicate, {summary['unchanged']} unchanged, "
+          f"{summary['failed']} failed")
+    if summary["jobs"]:
+        print("jobs: " + ", ".join(f"{k} {v}" for k, v in sorted(summary["jobs"].items())))
+    failures = summary["failures"]
+    for f in failures[:50]:
+        print(f"  failed [{f['type']}]: {f['error']}", file=sys.stderr)
+    if len(failures) > 50:
+        print(f"  … and {len(failures) - 50} more (vlagent status --failures)", file=sys.stderr)
+    for f in summary["job_failures"][:20]:
+        print(f"  {f['job']} failed for image #{f['image_id']}: {f['error']}", file=sys.stderr)

@@ -30,9 +30,15 @@ class Context:
     @property
     def index(self):
         if self._index is None:
+            import sqlite3
+
             from vlagent.index.store import Index
 
-            self._index = Index.open(self.home)
+            try:
+                self._index = Index.open(self.home)
+            except (OSError, sqlite3.Error) as e:
+                # Exit status 1 with one clear line: the command cannot run at all.
+                raise SystemExit(f"vlagent: cannot open the index at {self.home.db_path}: {e}") from e
         return self._index
 
     def index_if_exists(self):

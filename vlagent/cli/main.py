@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "cmd_config",
     "cmd_doctor",
     "cmd_demo",
+    "cmd_capture",
 ]
 
 

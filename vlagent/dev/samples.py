@@ -197,3 +197,74 @@ def write_sample_set(folder: Path, *, screenshots: int = 4, photos: int = 2, not
             text_image(lines, font_size=34).save(p)
             out.append(p)
     return out
+
+
+# --- awkward inputs: what real folders contain besides clean images ---------------------
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares ``width`` x ``height`` (a decompression bomb's shape:
+    the IDAT holds one row; a decoder that trusted the header would allocate it all)."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * (width + 1)))
+            + chunk(b"IEND", b""))
+
+
+def encoded(img: Image.Image, fmt: str, **save_kw) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, fmt, **save_kw)
+    return buf.getvalue()
+
+
+def exif_rotated_jpeg(orientation: int = 6, taken: str | None = "2021:02:03 04:05:06",
+                      offset: str | None = None) -> bytes:
+    """An 80x40 JPEG stored sideways: left half red, right half blue, with EXIF
+    ``orientation`` (6 = rotate 90° clockwise to view, so red ends up on top), capture
+    time ``taken`` and its UTC ``offset`` (e.g. "+08:00")."""
+    img = Image.new("RGB", (80, 40), (220, 20, 20))
+    img.paste((20, 20, 220), (40, 0, 80, 40))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x0132] = "2030:01:01 00:00:00"  # DateTime: when an editor last saved it, not the capture
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken
+    if offset:
+        exif.get_ifd(0x8769)[0x9011] = offset
+    return encoded(img, "JPEG", quality=95, exif=exif.tobytes())
+
+
+def animated_gif(colors=((255, 0, 0), (0, 255, 0), (0, 0, 255)), size=(48, 32)) -> bytes:
+    frames = [Image.new("RGB", size, c) for c in colors]
+    return encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+
+
+def png16_gradient(width: int = 256, height: int = 8) -> bytes:
+    """A 16-bit greyscale PNG: column x holds x * 257 (0 … 65535)."""
+    img = Image.new("I;16", (width, height))
+    img.putdata([x * 65535 // (width - 1) for _ in range(height) for x in range(width)])
+    return encoded(img, "PNG")
+
+
+def write_bad_inputs(folder: Path) -> dict[str, Path]:
+    """One file per way an "image" can be broken, keyed by the error code vlagent gives it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    photo_png = encoded(photo_like(400, 300, seed=7), "PNG")
+    photo_jpg = encoded(photo_like(400, 300, seed=8), "JPEG", quality=90)
+    files = {
+        "empty": (folder / "empty.png", b""),
+        "truncated_png": (folder / "truncated.png", photo_png[: len(photo_png) // 2]),
+        "truncated_jpeg": (folder / "truncated.jpg", photo_jpg[: len(photo_jpg) // 2]),
+        "not_an_image": (folder / "notes.png", "这不是图片 — just some text\n".encode()),
+        "bomb": (folder / "bomb.png", png_declaring(30000, 30000)),
+    }
+    out = {}
+    for key, (path, data) in files.items():
+        path.write_bytes(data)
+        out[key] = path
+    return out

@@ -26,6 +26,12 @@ class CorruptImage(ImageInputError):
     code = "corrupt"
 
 
+class Unsupported(ImageInputError):
+    """An image PIL can read but we cannot turn into RGB (e.g. a LAB TIFF)."""
+
+    code = "unsupported"
+
+
 class TooManyPixels(ImageInputError):
     """Decompression-bomb guard: the header promises more pixels than allowed."""
 
@@ -37,6 +43,8 @@ class TooLarge(ImageInputError):
 
 
 class FileVanished(ImageInputError):
+    """No file at the path: it was moved or deleted (possibly between listing and reading)."""
+
     code = "vanished"
 
 

@@ -1,9 +1,9 @@
 """Safe image loading from a path, raw bytes, base64, a ``data:`` URL or an http(s) URL.
 
-Every image that enters vlagent comes through here: size limits are checked before
-decoding (decompression bombs), EXIF orientation is applied, any mode is converted to
-8-bit RGB, and animated images give their first frame. Failures raise the typed errors
-of :mod:`vlagent.imaging.errors`.
+Every image that enters vlagent comes through here: byte and pixel limits are checked
+from the header before anything is decoded (decompression bombs), EXIF orientation is
+applied, any mode is converted to 8-bit RGB, and animated images give their first frame.
+Failures raise the typed errors of :mod:`vlagent.imaging.errors`.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import hashlib
 import io
 import os
 import re
+import stat
+import struct
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from vlagent.imaging.errors import (
     AccessDenied,
@@ -31,10 +33,32 @@ from vlagent.imaging.errors import (
     NotAnImage,
     TooLarge,
     TooManyPixels,
+    Unsupported,
 )
 
-EXIF_DATETIME_ORIGINAL = 0x9003
+EXIF_ORIENTATION = 0x0112
 EXIF_IFD = 0x8769
+EXIF_DATETIME_ORIGINAL, EXIF_DATETIME_DIGITIZED = 0x9003, 0x9004
+EXIF_OFFSET_ORIGINAL, EXIF_OFFSET_DIGITIZED = 0x9011, 0x9012
+# EXIF orientation → the transpose that shows the picture upright.
+ORIENTATION_FIX = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# Our own, configurable pixel limit decides (checked from the header, before decoding); PIL's
+# fixed one would only warn. Set once here: catch_warnings() is not safe across the ingest threads.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+# What PIL raises on broken data, besides its own OSError subclasses.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, ZeroDivisionError,
+                  KeyError, struct.error)
+
+# Modes Image.reduce handles directly (8-bit bands, or one 32-bit band).
+_REDUCIBLE_MODES = ("RGB", "RGBA", "L", "LA", "CMYK", "I", "F")
 
 
 @dataclass(frozen=True)
@@ -60,11 +84,11 @@ class Limits:
 
 @dataclass
 class LoadedImage:
-    image: Image.Image  # RGB, EXIF orientation applied, first frame
+    image: Image.Image  # RGB, upright, first frame (reduced when loaded with ``reduce_to``)
     data: bytes  # the original encoded bytes
     sha256: str
     format: str | None  # PIL format name (PNG, JPEG, …)
-    width: int
+    width: int  # the full upright size, even when ``image`` was reduced
     height: int
     mode: str  # the original mode, before conversion
     frames: int = 1
@@ -77,49 +101,101 @@ def read_file(path: str | os.PathLike, limits: Limits = Limits()) -> bytes:
     """Read an image file's bytes with clear errors for the ways that fails."""
     p = Path(path)
     try:
-        with open(p, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > limits.max_bytes:
-                raise TooLarge(f"{p.name}: {size:,} bytes is over the limit of {limits.max_bytes:,}", source=str(p))
+        # O_NONBLOCK: a FIFO named like an image must not hang us; it is refused below.
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                what = "is a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+                raise NotAnImage(f"{p}: {what}", source=str(p))
+            if st.st_size > limits.max_bytes:
+                raise TooLarge(f"{p}: {st.st_size:,} bytes is over the limit of {limits.max_bytes:,}", source=str(p))
+            f = open(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
+        with f:
             data = f.read(limits.max_bytes + 1)
     except FileNotFoundError:
-        raise FileVanished(f"{p}: the file no longer exists", source=str(p)) from None
+        raise FileVanished(f"{p}: no such file (moved or deleted?)", source=str(p)) from None
     except PermissionError:
         raise AccessDenied(f"{p}: permission denied", source=str(p)) from None
-    except IsADirectoryError:
-        raise NotAnImage(f"{p}: is a directory", source=str(p)) from None
     except OSError as e:
         if e.errno in (errno.ENOENT, errno.ESTALE):
             raise FileVanished(f"{p}: the file disappeared while reading", source=str(p)) from None
         raise CorruptImage(f"{p}: could not be read ({e.strerror or e})", source=str(p)) from None
-    if len(data) > limits.max_bytes:
-        raise TooLarge(f"{p.name}: larger than the limit of {limits.max_bytes:,} bytes", source=str(p))
+    if len(data) > limits.max_bytes:  # it grew while we read it
+        raise TooLarge(f"{p}: larger than the limit of {limits.max_bytes:,} bytes", source=str(p))
     return data
 
 
-def load_path(path: str | os.PathLike, limits: Limits = Limits()) -> LoadedImage:
-    data = read_file(path, limits)
-    return load_bytes(data, limits, name=str(path))
+def load_path(path: str | os.PathLike, limits: Limits = Limits(), *, reduce_to: int | None = None) -> LoadedImage:
+    return load_bytes(read_file(path, limits), limits, name=str(path), reduce_to=reduce_to)
 
 
-def load_bytes(data: bytes, limits: Limits = Limits(), *, name: str | None = None) -> LoadedImage:
+def load_bytes(data: bytes, limits: Limits = Limits(), *, name: str | None = None, sha256: str | None = None,
+               reduce_to: int | None = None) -> LoadedImage:
+    """Decode and validate image bytes.
+
+    ``reduce_to``: the caller only needs an image whose longest side is at least this
+    (a thumbnail): JPEGs are then decoded at 1/2–1/8 scale by the DCT and other formats
+    reduced by an integer factor, which is much faster than a full-size RGB image. All
+    data is still decoded, so truncation is still caught. ``sha256`` skips re-hashing.
+    """
     label = name or "image"
     if not data:
         raise EmptyFile(f"{label}: the file is empty (0 bytes)", source=name)
     if len(data) > limits.max_bytes:
         raise TooLarge(f"{label}: {len(data):,} bytes is over the limit of {limits.max_bytes:,}", source=name)
+    img = _open_checked(data, label, name, limits)
+    fmt, mode = img.format, img.mode
+    w, h = img.size
     try:
-        with warnings.catch_warnings():
-            # Our own pixel limit decides; PIL's global default would only warn.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+        frames = int(getattr(img, "n_frames", 1) or 1)
+        if frames > 1:
+            img.seek(0)
+    except _DECODE_ERRORS:
+        frames = 1
+    exif = _exif(img)
+    orientation = exif.get(EXIF_ORIENTATION) if exif is not None else None
+    try:
+        if reduce_to and fmt == "JPEG":
+            scale = reduce_to / max(w, h)
+            if scale < 0.5:
+                img.draft(None, (max(1, int(w * scale + 0.999)), max(1, int(h * scale + 0.999))))
+        img.load()
+        rgb = to_rgb(_reduce(img, reduce_to) if reduce_to else img)
+        if orientation in ORIENTATION_FIX:
+            rgb = rgb.transpose(ORIENTATION_FIX[orientation])
     except Image.DecompressionBombError as e:
+        raise TooManyPixels(f"{label}: refused as a possible decompression bomb ({e})", source=name) from None
+    except MemoryError:
+        raise TooManyPixels(f"{label}: not enough memory to decode {w}x{h} pixels", source=name) from None
+    except Unsupported as e:
+        raise Unsupported(f"{label}: {e}", source=name) from None
+    except _DECODE_ERRORS as e:
+        msg = str(e) or e.__class__.__name__
+        kind = "truncated" if "truncated" in msg.lower() or isinstance(e, EOFError) else "corrupt"
+        raise CorruptImage(f"{label}: {kind} image data ({msg})", source=name) from None
+    if orientation in (5, 6, 7, 8):
+        w, h = h, w
+    return LoadedImage(
+        image=rgb, data=data, sha256=sha256 or hashlib.sha256(data).hexdigest(), format=fmt,
+        width=w, height=h, mode=mode, frames=frames, taken_at=_taken_at(exif), name=name,
+    )
+
+
+def _open_checked(data: bytes, label: str, name: str | None, limits: Limits) -> Image.Image:
+    """Parse the header only, and refuse what is too big before any pixel is decoded."""
+    try:
+        img = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as e:
+        # PIL's hard stop (twice its MAX_IMAGE_PIXELS) fired before we could look.
         raise TooManyPixels(f"{label}: refused as a possible decompression bomb ({e})", source=name) from None
     except UnidentifiedImageError:
         raise NotAnImage(f"{label}: not an image file (unrecognised format{_sniff(data)})", source=name) from None
-    except (OSError, SyntaxError, ValueError) as e:
-        raise CorruptImage(f"{label}: corrupt image header ({e})", source=name) from None
-
+    except _DECODE_ERRORS as e:
+        raise CorruptImage(f"{label}: corrupt image header ({e or e.__class__.__name__})", source=name) from None
     w, h = img.size
     if w <= 0 or h <= 0:
         raise CorruptImage(f"{label}: image has no pixels ({w}x{h})", source=name)
@@ -127,31 +203,17 @@ def load_bytes(data: bytes, limits: Limits = Limits(), *, name: str | None = Non
         raise TooManyPixels(
             f"{label}: {w}x{h} = {w * h:,} pixels is over the limit of {limits.max_pixels:,} "
             "(possible decompression bomb)", source=name)
+    return img
 
-    fmt, mode = img.format, img.mode
-    frames = int(getattr(img, "n_frames", 1) or 1)
-    taken_at = _exif_taken_at(img)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            if frames > 1:
-                img.seek(0)
-            img.load()
-            oriented = ImageOps.exif_transpose(img)
-            rgb = to_rgb(oriented)
-    except Image.DecompressionBombError as e:
-        raise TooManyPixels(f"{label}: refused as a possible decompression bomb ({e})", source=name) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, ZeroDivisionError) as e:
-        msg = str(e) or e.__class__.__name__
-        kind = "truncated" if "truncated" in msg.lower() else "corrupt"
-        raise CorruptImage(f"{label}: {kind} image data ({msg})", source=name) from None
-    except MemoryError:
-        raise TooManyPixels(f"{label}: not enough memory to decode", source=name) from None
 
-    return LoadedImage(
-        image=rgb, data=data, sha256=hashlib.sha256(data).hexdigest(), format=fmt,
-        width=rgb.width, height=rgb.height, mode=mode, frames=frames, taken_at=taken_at, name=name,
-    )
+def _reduce(img: Image.Image, target: int) -> Image.Image:
+    """Shrink by an integer factor (fast box filter), keeping the longest side ≥ ``target``."""
+    factor = max(img.size) // target
+    if factor < 2:
+        return img
+    if img.mode not in _REDUCIBLE_MODES:
+        img = to_rgb(img)
+    return img.reduce(factor)
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -161,14 +223,17 @@ def to_rgb(img: Image.Image) -> Image.Image:
         return img
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         return _scale_to_8bit(img).convert("RGB")
-    if mode == "P":
-        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if mode in ("P", "PA"):
+        img = img.convert("RGBA" if "transparency" in img.info or mode == "PA" else "RGB")
         mode = img.mode
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+    if mode in ("RGBA", "LA", "RGBa", "La"):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    return img.convert("RGB")  # 1, L, CMYK, YCbCr, LAB, HSV
+    try:
+        return img.convert("RGB")  # 1, L, CMYK, YCbCr, …
+    except ValueError:  # e.g. LAB, or a mode PIL can read but not convert
+        raise Unsupported(f"colour mode {mode} is not supported") from None
 
 
 def _scale_to_8bit(img: Image.Image) -> Image.Image:
@@ -178,7 +243,8 @@ def _scale_to_8bit(img: Image.Image) -> Image.Image:
     if img.mode.startswith("I;16"):
         lo, hi = 0.0, 65535.0
     else:
-        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        finite = arr[np.isfinite(arr)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
         if img.mode == "I" and lo >= 0 and hi <= 255:
             lo, hi = 0.0, 255.0
         elif img.mode == "I" and lo >= 0 and hi <= 65535:
@@ -186,25 +252,51 @@ def _scale_to_8bit(img: Image.Image) -> Image.Image:
     if hi <= lo:
         out = np.zeros(arr.shape, dtype=np.uint8)
     else:
-        out = np.clip((np.nan_to_num(arr, nan=lo) - lo) * (255.0 / (hi - lo)), 0, 255).round().astype(np.uint8)
+        scaled = (np.nan_to_num(arr, nan=lo, posinf=hi, neginf=lo) - lo) * (255.0 / (hi - lo))
+        out = np.clip(scaled, 0, 255).round().astype(np.uint8)
     return Image.fromarray(out, "L")
 
 
-def _exif_taken_at(img: Image.Image) -> float | None:
+def _exif(img: Image.Image):
     try:
-        exif = img.getexif()
-        raw = exif.get_ifd(EXIF_IFD).get(EXIF_DATETIME_ORIGINAL) or exif.get(0x0132)
-        if not raw:
-            return None
-        text = raw.decode("ascii", "ignore") if isinstance(raw, bytes) else str(raw)
-        return datetime.strptime(text.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S").timestamp()
-    except Exception:  # EXIF in the wild is messy; a missing date is not an error.
+        return img.getexif()
+    except Exception:  # EXIF in the wild is messy; a broken block must not lose the image.
         return None
+
+
+def _taken_at(exif) -> float | None:
+    """When the picture was taken (DateTimeOriginal, else DateTimeDigitized), as epoch
+    seconds: with its EXIF UTC offset when recorded, else in local time. Not DateTime
+    (0x0132): editors rewrite that one."""
+    if exif is None:
+        return None
+    try:
+        ifd = exif.get_ifd(EXIF_IFD)
+        for tag, offset_tag in ((EXIF_DATETIME_ORIGINAL, EXIF_OFFSET_ORIGINAL),
+                                (EXIF_DATETIME_DIGITIZED, EXIF_OFFSET_DIGITIZED)):
+            raw = _text(ifd.get(tag))
+            if not raw:
+                continue
+            when = datetime.strptime(raw[:19], "%Y:%m:%d %H:%M:%S")
+            offset = _text(ifd.get(offset_tag))
+            if re.fullmatch(r"[+-]\d\d:\d\d", offset):
+                when = datetime.strptime(raw[:19] + offset.replace(":", ""), "%Y:%m:%d %H:%M:%S%z")
+            return when.timestamp()
+    except Exception:  # a malformed date is not an error
+        return None
+    return None
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    text = value.decode("ascii", "ignore") if isinstance(value, bytes) else str(value)
+    return text.strip("\x00 ")
 
 
 def _sniff(data: bytes) -> str:
     head = data[:64]
-    if head[:1] in (b"{", b"[") or head.lstrip()[:1] == b"<":
+    if head.lstrip()[:1] in (b"{", b"[", b"<"):
         return "; it looks like text/markup"
     try:
         head.decode("utf-8")
@@ -215,25 +307,26 @@ def _sniff(data: bytes) -> str:
 
 # --- base64 and data: URLs -----------------------------------------------------------
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w-]+=[^;,]*)*)(?P<b64>;base64)?,", re.I)
+_B64_TEXT = re.compile(r"[A-Za-z0-9+/=_\-\s]+")
 
 
 def decode_base64(text: str, limits: Limits = Limits()) -> bytes:
     cleaned = re.sub(r"\s+", "", text)
     if len(cleaned) * 3 // 4 > limits.max_bytes:
         raise TooLarge(f"base64 input is over the limit of {limits.max_bytes:,} bytes")
+    padded = cleaned + "=" * (-len(cleaned) % 4)
     try:
-        return base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+        if "-" in cleaned or "_" in cleaned:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
     except (binascii.Error, ValueError):
-        try:
-            return base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
-        except (binascii.Error, ValueError):
-            raise BadInput("input is not valid base64") from None
+        raise BadInput("input is not valid base64") from None
 
 
 def decode_data_url(url: str, limits: Limits = Limits()) -> bytes:
     m = _DATA_URL.match(url)
     if not m:
-        raise BadInput("malformed data: URL")
+        raise BadInput("malformed data: URL (expected data:image/...;base64,...)")
     mime = (m.group("mime") or "").lower()
     if mime and not mime.startswith("image/") and mime != "application/octet-stream":
         raise NotAnImage(f"data: URL has media type {mime!r}, not an image")
@@ -251,24 +344,38 @@ def decode_data_url(url: str, limits: Limits = Limits()) -> bytes:
 def load_any(source: str | bytes | os.PathLike, limits: Limits = Limits()) -> LoadedImage:
     """Load from whatever a user or API client handed us.
 
-    bytes → raw image bytes; ``data:`` → data URL; ``http(s)://`` → fetched (guarded);
-    another ``scheme://`` → refused; an existing path → file; otherwise base64.
+    bytes → raw image bytes; ``data:`` → data URL; ``scheme://`` → fetched when the scheme
+    is allowed (http/https by default; ``file://`` and others are refused); an existing
+    file → read; text made of base64 characters → decoded; anything else → a path that
+    does not exist.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         return load_bytes(bytes(source), limits)
     if isinstance(source, os.PathLike):
         return load_path(source, limits)
+    if not isinstance(source, str):
+        raise BadInput(f"cannot load an image from a {type(source).__name__}")
     text = source.strip()
+    if not text:
+        raise BadInput("empty image input")
     if text[:5].lower() == "data:":
         return load_bytes(decode_data_url(text, limits), limits, name="data: URL")
-    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://", text)
-    if m:
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
         from vlagent.imaging.fetch import fetch_url
 
-        data = fetch_url(text, limits)
-        return load_bytes(data, limits, name=text)
-    if len(text) < 4096 and (os.path.sep in text or os.path.exists(text) or "." in text[-6:]):
+        return load_bytes(fetch_url(text, limits), limits, name=text)
+    # A short base64 string can contain "/" and so look like a path: a file that exists
+    # wins, then anything that decodes as base64, and only then is it a missing path.
+    looks_b64 = len(text) >= 16 and _B64_TEXT.fullmatch(text) is not None
+    if (len(text) < 4096 or not looks_b64) and os.path.exists(os.path.expanduser(text)):
         return load_path(os.path.expanduser(text), limits)
-    if re.fullmatch(r"[A-Za-z0-9+/=_\-\s]+", text):
-        return load_bytes(decode_base64(text, limits), limits, name="base64 input")
+    if looks_b64:
+        try:
+            data = decode_base64(text, limits)
+        except BadInput:
+            data = b""
+        if data:
+            return load_bytes(data, limits, name="base64 input")
+    if len(text) < 4096 and "\n" not in text:
+        raise FileVanished(f"{text}: no such file (and not a URL, data: URL or base64 image)", source=text)
     raise BadInput("not a path, URL, data: URL or base64 image")

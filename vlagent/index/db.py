@@ -9,14 +9,23 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
-
 from vlagent.index.migrations import migrate
 
 BUSY_TIMEOUT_MS = 10_000
 
 
-def connect(path: Path | str, *, migrate_schema: bool = True, readonly: bool = False) -> sqlite_utils.Database:
+class Database:
+    """An open index connection. Deliberately not sqlite-utils' Database: importing that
+    pulls in numpy (~0.3 s), which ``search``/``show``/``status`` cannot afford."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+
+
+def connect(path: Path | str, *, migrate_schema: bool = True, readonly: bool = False) -> Database:
     path = Path(path)
     if readonly:
         if not path.exists():
@@ -32,7 +41,7 @@ def connect(path: Path | str, *, migrate_schema: bool = True, readonly: bool = F
         conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
-    db = sqlite_utils.Database(conn)
+    db = Database(conn)
     if migrate_schema and not readonly:
         migrate(db)
     return db
@@ -45,7 +54,7 @@ class transaction:
     Nested use joins the outer transaction.
     """
 
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(self, db: Database):
         self.conn = db.conn
         self.outer = False
 

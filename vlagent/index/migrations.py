@@ -7,9 +7,10 @@ never edit a released one.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import sqlite_utils
+if TYPE_CHECKING:
+    from vlagent.index.db import Database
 
 # CJK text is indexed one character per token (see vlagent.index.segment); the separator
 # inserted between characters is U+2060 WORD JOINER, declared as a separator here so
@@ -116,8 +117,8 @@ END;
 """
 
 
-def _sql(script: str) -> Callable[[sqlite_utils.Database], None]:
-    def run(db: sqlite_utils.Database) -> None:
+def _sql(script: str) -> Callable[[Database], None]:
+    def run(db: Database) -> None:
         # executescript would COMMIT our transaction; run statements one by one instead.
         for stmt in _split_sql(script):
             db.conn.execute(stmt)
@@ -145,19 +146,22 @@ def sqlite3_complete(text: str) -> bool:
     return sqlite3.complete_statement(text)
 
 
-MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema: images, locations, results, jobs, failures, search", _sql(V1_SCHEMA)),
+    # Without it, enqueue's duplicate check scanned every pending job (quadratic ingest) and
+    # forgetting an image scanned the whole jobs table for its ON DELETE CASCADE.
+    (2, "index jobs by image", _sql("CREATE INDEX jobs_image ON jobs(image_id, kind);")),
 ]
 
 
-def applied_versions(db: sqlite_utils.Database) -> set[int]:
+def applied_versions(db: Database) -> set[int]:
     db.conn.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
     )
     return {r[0] for r in db.conn.execute("SELECT version FROM _migrations")}
 
 
-def migrate(db: sqlite_utils.Database) -> list[int]:
+def migrate(db: Database) -> list[int]:
     """Apply pending migrations; returns the versions applied now."""
     done = applied_versions(db)
     todo = [m for m in MIGRATIONS if m[0] not in done]
@@ -181,5 +185,5 @@ def migrate(db: sqlite_utils.Database) -> list[int]:
     return applied
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: Database) -> int:
     return max(applied_versions(db) or {0})

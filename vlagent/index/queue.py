@@ -136,18 +136,23 @@ class JobQueue:
             if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
                 continue
             if not _pid_alive(int(parts[1])):
-                n += self.conn.execute(
-                    "UPDATE jobs SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ?"
-                    " WHERE state = 'running' AND worker = ?", (now, worker)).rowcount
+                n += self._requeue_abandoned("worker = ?", (worker,), now)
         return n
 
     def _recover_expired(self, now: float) -> int:
-        cur = self.conn.execute(
+        return self._requeue_abandoned("lease_until < ?", (now,), now)
+
+    def _requeue_abandoned(self, where: str, params: tuple, now: float) -> int:
+        """Running jobs matching ``where`` go back to pending — or to failed once they have
+        used up their attempts, so a job that kills its worker every time cannot loop forever."""
+        failed = self.conn.execute(
+            "UPDATE jobs SET state = 'failed', error = ?, worker = NULL, lease_until = NULL, updated_at = ?"
+            f" WHERE state = 'running' AND attempts >= ? AND {where}",
+            (f"abandoned {MAX_ATTEMPTS} times (the worker crashed or was killed while running it)", now,
+             MAX_ATTEMPTS, *params)).rowcount
+        return failed + self.conn.execute(
             "UPDATE jobs SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ?"
-            " WHERE state = 'running' AND lease_until < ?",
-            (now, now),
-        )
-        return cur.rowcount
+            f" WHERE state = 'running' AND {where}", (now, *params)).rowcount
 
     def recover(self, *, worker_prefix: str | None = None, all_running: bool = False) -> int:
         """Return abandoned 'running' jobs to 'pending'.
@@ -158,13 +163,9 @@ class JobQueue:
         now = time.time()
         with transaction(self.index.db):
             if all_running:
-                return self.conn.execute(
-                    "UPDATE jobs SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ?"
-                    " WHERE state = 'running'", (now,)).rowcount
+                return self._requeue_abandoned("1", (), now)
             if worker_prefix:
-                return self.conn.execute(
-                    "UPDATE jobs SET state = 'pending', worker = NULL, lease_until = NULL, updated_at = ?"
-                    " WHERE state = 'running' AND worker LIKE ?", (now, worker_prefix + "%")).rowcount
+                return self._requeue_abandoned("worker LIKE ?", (worker_prefix + "%",), now)
             return self._recover_expired(now)
 
     def done(self, job_id: int) -> None:

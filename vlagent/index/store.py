@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-import sqlite_utils
-
-from vlagent.index.db import connect, transaction
+from vlagent.index.db import Database, connect, transaction
 from vlagent.index.segment import segment
 
 SOURCES = ("folder", "screenshot", "import", "api")
@@ -39,7 +37,7 @@ def _row(cursor, row) -> dict:
 
 
 class Index:
-    def __init__(self, db: sqlite_utils.Database, thumbnails_dir: Path | None = None):
+    def __init__(self, db: Database, thumbnails_dir: Path | None = None):
         self.db = db
         self.conn = db.conn
         self.thumbnails_dir = thumbnails_dir

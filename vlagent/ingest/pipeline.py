@@ -1,9 +1,16 @@
-"""Ingest: hash → dedupe → decode/validate → thumbnail → record → queue.
+"""Ingest: read → hash → dedupe → decode/validate → thumbnail → record → queue.
 
-Each file is recorded in one transaction (image, location, jobs), after its thumbnail is
+An image is its content: the same bytes at two paths are one image with two locations.
+Each file is recorded in one transaction (image, location, jobs) after its thumbnail is
 on disk, so a process killed at any point leaves either nothing or a complete record; a
-rerun finishes the job and never duplicates one. Per-file failures are recorded and
+rerun finishes the work and never duplicates it. Per-file failures are recorded and
 returned, never raised.
+
+A file goes through three steps: ``_check`` (stat; an unchanged file stops here),
+``_prepare`` (read, hash, decode, thumbnail: no database, so it can run on worker
+threads — PIL and hashlib release the GIL) and ``_record`` (one transaction, on the
+thread that owns the connection). A thumbnail on disk means its content was decoded
+before, so a copy of a known image is never decoded again.
 """
 
 from __future__ import annotations
@@ -11,17 +18,23 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
 
-from vlagent.imaging.errors import FileVanished, ImageInputError
-from vlagent.imaging.load import Limits, load_bytes, read_file
-from vlagent.imaging.thumbnails import write_thumbnail
+from vlagent.imaging.errors import AccessDenied, FileVanished, ImageInputError
+from vlagent.imaging.load import Limits, LoadedImage, load_bytes, load_path, read_file
+from vlagent.imaging.thumbnails import sweep_partials, thumbnail_relpath, write_thumbnail
 from vlagent.index.db import transaction
 from vlagent.index.queue import MODEL_STEP_OFFSET, PRIO_FRESH, JobQueue
 from vlagent.index.store import Index
 
-NEW, UPDATED, DUPLICATE, UNCHANGED, FAILED, SKIPPED = "new", "updated", "duplicate", "unchanged", "failed", "skipped"
+NEW, UPDATED, DUPLICATE, UNCHANGED, FAILED = "new", "updated", "duplicate", "unchanged", "failed"
+
+# The result each step leaves; an image with that result (or any job of that step) needs no new job.
+RESULT_OF_STEP = {"ocr": "ocr", "describe": "description", "transcribe": "vlm_ocr"}
 
 
 @dataclass
@@ -32,9 +45,46 @@ class Outcome:
     error: str | None = None
     error_type: str | None = None
     ms: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # ms per stage: read, hash, decode, thumbnail, db
 
 
 EXT_FOR_FORMAT = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif"}
+
+
+class _Stages:
+    """Wall time per stage, in ms."""
+
+    def __init__(self):
+        self.ms: dict[str, float] = {}
+        self.restart()
+
+    def restart(self) -> None:
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.ms[name] = self.ms.get(name, 0.0) + (now - self._t) * 1000
+        self._t = now
+
+
+@dataclass
+class _Work:
+    """A file on its way in: what ``_prepare`` found, for ``_record`` to write down."""
+
+    path: str
+    size: int
+    mtime: float
+    t0: float
+    stages: _Stages = field(default_factory=_Stages)
+    nbytes: int = 0
+    sha: str = ""
+    loaded: LoadedImage | None = None  # None when the content was decoded before (its thumbnail exists)
+    thumb: str | None = None
+    error: Exception | None = None
+
+
+def default_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 class Ingestor:
@@ -44,6 +94,8 @@ class Ingestor:
         self.home = home
         self.queue = JobQueue(index)
         self.limits = Limits.from_settings(settings)
+        self.thumbnail_size = settings.get("ingest.thumbnail_size")
+        sweep_partials(home.thumbnails)
 
     def steps_for_new_image(self) -> list[str]:
         steps = []
@@ -57,91 +109,164 @@ class Ingestor:
 
     def ingest_path(self, path: str, *, source: str = "import", priority: int = PRIO_FRESH,
                     steps: list[str] | None = None, force: bool = False) -> Outcome:
-        t0 = time.perf_counter()
-        path = os.path.abspath(path)
+        """Index one file. An unchanged file (same size and mtime) is not read again, but
+        gets the jobs it lacks (e.g. OCR after an earlier ``--no-ocr`` run)."""
+        steps = self.steps_for_new_image() if steps is None else steps
+        work = self._check(path, steps, priority, force)
+        if isinstance(work, Outcome):
+            return work
+        return self._record(self._prepare(work), source=source, priority=priority, steps=steps)
+
+    def ingest_paths(self, paths: Iterable[str], *, source: str = "import", priority: int = PRIO_FRESH,
+                     steps: list[str] | None = None, force: bool = False,
+                     threads: int | None = None) -> Iterator[Outcome]:
+        """``ingest_path`` for many files, in order: reading, hashing, decoding and thumbnails
+        run ahead on ``threads`` worker threads; the index is written on this thread."""
+        steps = self.steps_for_new_image() if steps is None else steps
+        threads = threads or default_threads()
+        if threads <= 1:
+            for path in paths:
+                yield self.ingest_path(path, source=source, priority=priority, steps=steps, force=force)
+            return
+        pool = ThreadPoolExecutor(threads, thread_name_prefix="ingest")
+        window: deque[Outcome | Future] = deque()
+
+        def finish(item: Outcome | Future) -> Outcome:
+            if isinstance(item, Outcome):
+                return item
+            return self._record(item.result(), source=source, priority=priority, steps=steps)
+
         try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return self._fail(path, FileVanished(f"{path}: the file no longer exists"), t0)
-        except PermissionError as e:
-            return self._fail(path, e, t0)
-        if not force:
-            existing = self.index.unchanged_location(path, st.st_size, st.st_mtime)
-            if existing is not None:
-                return Outcome(path, UNCHANGED, existing, ms=_ms(t0))
-        try:
-            data = read_file(path, self.limits)
-            outcome = self._ingest_data(data, path=path, size=st.st_size, mtime=st.st_mtime, source=source,
-                                        priority=priority, steps=steps)
-        except (ImageInputError, OSError) as e:
-            return self._fail(path, e, t0)
-        self.index.clear_failure(path)
-        outcome.ms = _ms(t0)
-        return outcome
+            for path in paths:
+                work = self._check(path, steps, priority, force)
+                window.append(work if isinstance(work, Outcome) else pool.submit(self._prepare, work))
+                while len(window) > 2 * threads:
+                    yield finish(window.popleft())
+            while window:
+                yield finish(window.popleft())
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def ingest_bytes(self, data: bytes, *, source: str, name: str | None = None, priority: int = PRIO_FRESH,
                      steps: list[str] | None = None, keep_dir: Path | None = None) -> Outcome:
         """Index bytes that have no file yet (an upload, a capture): they are saved under the
         data home first so every image keeps a readable original."""
         t0 = time.perf_counter()
-        try:
-            loaded = load_bytes(data, self.limits, name=name)
-        except ImageInputError as e:
-            return Outcome(name, FAILED, error=str(e), error_type=e.code, ms=_ms(t0))
-        folder = keep_dir or (self.home.captures / source)
-        folder.mkdir(parents=True, exist_ok=True)
-        dest = folder / f"{loaded.sha256[:16]}.{EXT_FOR_FORMAT.get(loaded.format or '', 'img')}"
-        if not dest.exists():
-            tmp = dest.with_name("." + dest.name + ".tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, dest)
-        st = dest.stat()
-        outcome = self._ingest_data(data, path=str(dest), size=st.st_size, mtime=st.st_mtime, source=source,
-                                    priority=priority, steps=steps, loaded=loaded)
-        outcome.ms = _ms(t0)
-        return outcome
-
-    def _ingest_data(self, data: bytes, *, path: str, size: int, mtime: float, source: str, priority: int,
-                     steps: list[str] | None, loaded=None) -> Outcome:
-        sha = hashlib.sha256(data).hexdigest()
         steps = self.steps_for_new_image() if steps is None else steps
-        known = self.index.image_by_sha(sha)
-        if known is not None:
-            previous = self.index.location(path)
-            with transaction(self.index.db):
-                self.index.set_location(known["id"], path, size=size, mtime=mtime)
-                self._enqueue_missing(known["id"], steps, priority)
-            if previous is not None and previous["image_id"] == known["id"]:
-                return Outcome(path, UNCHANGED, known["id"])
-            return Outcome(path, DUPLICATE, known["id"])
-        loaded = loaded or load_bytes(data, self.limits, name=path)
-        thumb = write_thumbnail(self.home.thumbnails, sha, loaded.image, self.settings.get("ingest.thumbnail_size"))
+        try:
+            sha = hashlib.sha256(data).hexdigest()
+            loaded = load_bytes(data, self.limits, name=name, sha256=sha, reduce_to=self.thumbnail_size)
+            folder = keep_dir or (self.home.captures / source)
+            folder.mkdir(parents=True, exist_ok=True)
+            dest = folder / f"{sha[:16]}.{EXT_FOR_FORMAT.get(loaded.format or '', 'img')}"
+            if not dest.exists():
+                tmp = dest.with_name("." + dest.name + ".tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, dest)
+            st = dest.stat()
+            work = _Work(str(dest), st.st_size, st.st_mtime, t0, nbytes=len(data), sha=sha, loaded=loaded,
+                         thumb=write_thumbnail(self.home.thumbnails, sha, loaded.image, self.thumbnail_size))
+        except (ImageInputError, OSError) as e:
+            code = e.code if isinstance(e, ImageInputError) else "os_error"
+            return Outcome(name, FAILED, error=str(e), error_type=code, ms=_ms(t0))
+        return self._record(work, source=source, priority=priority, steps=steps)
+
+    # --- the three steps ----------------------------------------------------------------
+    def _check(self, path: str, steps: list[str], priority: int, force: bool) -> Outcome | _Work:
+        t0 = time.perf_counter()
+        path = os.path.abspath(path)
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return self._fail(path, FileVanished(f"{path}: the file disappeared before it could be read"), t0)
+        except OSError as e:
+            return self._fail(path, e, t0)
+        if not force:
+            existing = self.index.unchanged_location(path, st.st_size, st.st_mtime)
+            if existing is not None:
+                with transaction(self.index.db):
+                    self._enqueue_missing(existing, steps, priority)
+                return Outcome(path, UNCHANGED, existing, ms=_ms(t0))
+        return _Work(path, st.st_size, st.st_mtime, t0)
+
+    def _prepare(self, work: _Work) -> _Work:
+        """Read, hash, and — unless this content was seen before — decode and thumbnail.
+        Touches no database: safe on a worker thread."""
+        stages = work.stages
+        stages.restart()
+        try:
+            data = read_file(work.path, self.limits)
+            stages.lap("read")
+            work.nbytes, work.sha = len(data), hashlib.sha256(data).hexdigest()
+            stages.lap("hash")
+            if not (self.home.thumbnails / thumbnail_relpath(work.sha)).exists():
+                work.loaded = load_bytes(data, self.limits, name=work.path, sha256=work.sha,
+                                         reduce_to=self.thumbnail_size)
+                stages.lap("decode")
+                work.thumb = write_thumbnail(self.home.thumbnails, work.sha, work.loaded.image, self.thumbnail_size)
+                stages.lap("thumbnail")
+        except (ImageInputError, OSError) as e:
+            work.error = e
+        return work
+
+    def _record(self, work: _Work, *, source: str, priority: int, steps: list[str]) -> Outcome:
+        if work.error is not None:
+            return self._fail(work.path, work.error, work.t0)
+        stages = work.stages
+        stages.restart()
+        path, sha = work.path, work.sha
+        try:
+            known = self.index.image_by_sha(sha)
+            if known is None and work.loaded is None:
+                # Its thumbnail exists but its record does not (a run killed in between).
+                work.loaded = load_path(path, self.limits, reduce_to=self.thumbnail_size)
+                work.thumb = thumbnail_relpath(sha)
+                stages.lap("decode")
+        except (ImageInputError, OSError) as e:
+            return self._fail(path, e, work.t0)
         previous = self.index.location(path)
         with transaction(self.index.db):
-            image_id, created = self.index.add_image(
-                sha256=sha, width=loaded.width, height=loaded.height, format=loaded.format, bytes=len(data),
-                mtime=mtime, source=source, taken_at=loaded.taken_at, thumbnail=thumb)
-            self.index.set_location(image_id, path, size=size, mtime=mtime)
+            if known is not None:
+                image_id, created = known["id"], False
+                if work.thumb and known["thumbnail"] != work.thumb:  # it had lost its thumbnail
+                    self.index.set_thumbnail(image_id, work.thumb)
+            else:
+                loaded = work.loaded
+                image_id, created = self.index.add_image(
+                    sha256=sha, width=loaded.width, height=loaded.height, format=loaded.format,
+                    bytes=work.nbytes, mtime=work.mtime, source=source, taken_at=loaded.taken_at,
+                    thumbnail=work.thumb)
+            self.index.set_location(image_id, path, size=work.size, mtime=work.mtime)
             self._enqueue_missing(image_id, steps, priority)
-        return Outcome(path, UPDATED if previous is not None else NEW, image_id)
+            self.index.clear_failure(path)
+        stages.lap("db")
+        if created:
+            status = UPDATED if previous is not None else NEW
+        else:
+            status = UNCHANGED if previous is not None and previous["image_id"] == image_id else DUPLICATE
+        return Outcome(path, status, image_id, ms=_ms(work.t0), stages=stages.ms)
 
     def _enqueue_missing(self, image_id: int, steps: list[str], priority: int) -> None:
-        have = {r[0] for r in self.index.conn.execute(
-            "SELECT kind FROM results WHERE image_id = ?", (image_id,))}
-        result_kind = {"ocr": "ocr", "describe": "description", "transcribe": "vlm_ocr"}
+        """Queue each step the image has neither a result nor a job for (in any state: a
+        failed job stays failed until retried on purpose, not on every rescan)."""
+        if not steps:
+            return
+        conn = self.index.conn
+        have = {r[0] for r in conn.execute("SELECT kind FROM results WHERE image_id = ?", (image_id,))}
+        queued = {r[0] for r in conn.execute("SELECT kind FROM jobs WHERE image_id = ?", (image_id,))}
         for step in steps:
-            if result_kind[step] in have:
+            if step in queued or RESULT_OF_STEP[step] in have:
                 continue
             prio = priority if step == "ocr" else priority + MODEL_STEP_OFFSET
             self.queue.enqueue(image_id, step, priority=prio)
 
     def _fail(self, path: str, err: Exception, t0: float) -> Outcome:
+        if isinstance(err, PermissionError):
+            err = AccessDenied(f"{path}: permission denied")
         if isinstance(err, ImageInputError):
             code, msg = err.code, str(err)
-        elif isinstance(err, PermissionError):
-            code, msg = "permission", f"{path}: permission denied"
         else:
-            code, msg = "os_error", f"{path}: {err}"
+            code, msg = "os_error", f"{path}: {err.strerror if isinstance(err, OSError) and err.strerror else err}"
         self.index.record_failure(path, code, msg)
         return Outcome(path, FAILED, error=msg, error_type=code, ms=_ms(t0))
 

@@ -17,13 +17,17 @@ class FileFilter:
     excluded_folders: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings) -> "FileFilter":
+    def from_settings(cls, settings, home=None) -> "FileFilter":
+        """``home``: the data home, whose own files (thumbnails, models, logs) are never
+        indexed — thumbnails would come back as images of themselves."""
+        excluded = [os.path.abspath(os.path.expanduser(p)) for p in settings.get("privacy.excluded_folders")]
+        if home is not None:
+            excluded += [os.path.abspath(d) for d in (home.thumbnails, home.models, home.logs)]
         return cls(
             extensions=frozenset(e.lower().lstrip(".") for e in settings.get("ingest.extensions")),
             exclude=tuple(settings.get("watch.exclude")),
             include_hidden=settings.get("watch.include_hidden"),
-            excluded_folders=tuple(os.path.abspath(os.path.expanduser(p)) for p in
-                                   settings.get("privacy.excluded_folders")),
+            excluded_folders=tuple(excluded),
         )
 
     def dir_allowed(self, path: str) -> bool:
@@ -33,7 +37,7 @@ class FileFilter:
         for pat in self.exclude:
             if pat.endswith("/") and fnmatch.fnmatch(name, pat[:-1]):
                 return False
-        return not self._in_excluded_folder(path)
+        return not self.in_excluded_folder(path)
 
     def file_allowed(self, path: str) -> bool:
         name = os.path.basename(path)
@@ -57,9 +61,9 @@ class FileFilter:
             if not self.dir_allowed(parent) and (root is None or parent != root.rstrip(os.sep)):
                 return False
             parent = os.path.dirname(parent)
-        return not self._in_excluded_folder(path)
+        return not self.in_excluded_folder(path)
 
-    def _in_excluded_folder(self, path: str) -> bool:
+    def in_excluded_folder(self, path: str) -> bool:
         for ex in self.excluded_folders:
             if path == ex or path.startswith(ex.rstrip(os.sep) + os.sep):
                 return True
@@ -74,6 +78,11 @@ def iter_files(paths: Iterable[str | os.PathLike], flt: FileFilter,
     """
     for p in paths:
         p = os.path.abspath(os.path.expanduser(os.fspath(p)))
+        if flt.in_excluded_folder(p):
+            if on_error:
+                on_error(p, ValueError(f"{p}: inside an excluded folder (privacy.excluded_folders, or "
+                                       "vlagent's own thumbnails/models/logs); not indexed"))
+            continue
         if os.path.isdir(p):
             yield from _walk(p, flt, on_error)
         elif os.path.lexists(p):

@@ -162,7 +162,10 @@ SETTINGS: list[Setting] = [
     Setting("capture.hotkey", "str", "<ctrl>+<shift>+a", "Global capture hotkey (pynput syntax)",
             label="Capture hotkey"),
     Setting("capture.keep", "bool", True, "Keep captures (PNG under captures/) and index them",
-            label="Keep captures"),
+            cli=("capture",), label="Keep captures"),
+    Setting("capture.backend", "choice", "auto",
+            "Screen grabber (auto = mss, then Qt, then grim, then the desktop portal)",
+            choices=("auto", "mss", "qt", "grim", "portal"), cli=("capture",), label="Capture backend"),
     # --- API -----------------------------------------------------------------------------
     Setting("api.enabled", "bool", False, "Start the local API server with the desktop app", label="API enabled"),
     Setting("api.host", "str", "127.0.0.1", "Address the API binds to", label="API host"),
