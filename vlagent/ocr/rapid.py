@@ -98,10 +98,10 @@ class RapidOcrEngine:
         self.recognize(Image.new("RGB", (64, 32), "white"))
 
     def recognize(self, image: Image.Image) -> OcrResult:
-        t0 = time.perf_counter()
         cfg = self.config
         timings: dict[str, float] = {}
         with self._lock:
+            t0 = time.perf_counter()  # latency of this image, not of waiting for another one
             bgr = to_bgr(image)
             lines = self._read(bgr, timings)
             passes = 1
