@@ -45,6 +45,8 @@ def test_1080p_screenshot_reads_in_reading_order_with_boxes_and_timings(engine):
     assert res.latency_ms > 0 and res.timings["det_ms"] > 0 and res.timings["rec_ms"] > 0
     assert res.timings["det_scale"] == pytest.approx(2 / 3, abs=0.01)
     assert res.params["passes"] == 1 and res.model.startswith("PP-OCR")
+    assert res.timings["threads"] in engine.config.thread_options()
+    assert res.timings["rec_kcols"] > 5 and res.timings["det_mpx"] == pytest.approx(1280 * 736 / 1e6, abs=1e-3)
 
 
 def test_small_ui_crop_is_read(engine):
@@ -111,9 +113,10 @@ def test_create_engine_follows_the_settings(settings):
     settings.set("ocr.det_max_pixels", 640 * 360)
     settings.set("ocr.min_score", 0.8)
     settings.set("ocr.enhance_low_contrast", False)
+    settings.set("ocr.threads", 1)
     eng = create_engine(settings)
     assert eng.config.det_max_pixels == 640 * 360 and eng.config.min_score == 0.8 and not eng.config.enhance
     img, _ = samples.screenshot_like(1280, 720, lang="en", seed=2)
     res = eng.recognize(img)
-    assert res.timings["det_scale"] == pytest.approx(0.5, abs=0.01)
+    assert res.timings["det_scale"] == pytest.approx(0.5, abs=0.01) and res.timings["threads"] == 1
     assert res.lines and min(l.score for l in res.lines) >= 0.8

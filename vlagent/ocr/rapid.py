@@ -10,6 +10,8 @@ RapidOCR supplies the models and their pre/post-processing; vlagent decides what
 - each line is cut out with extra room above and below, so the recogniser (which scales
   every line to 48 px high) gets a narrower input for the same text;
 - the angle classifier is skipped: screenshots are upright;
+- the number of onnxruntime threads is chosen per image from measured speed, because
+  threads that must share busy cores slow each other down (:mod:`vlagent.ocr.threads`);
 - an image whose brightness range is narrow is read a second time with its contrast
   stretched (orange on orange, light grey on white);
 - lines come back in column-aware reading order (:mod:`vlagent.ocr.order`).
@@ -19,6 +21,7 @@ Nothing is downloaded: the wheel's model files are used as they are.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -26,11 +29,12 @@ from dataclasses import asdict, dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from vlagent.ocr.base import OcrLine, OcrResult
 from vlagent.ocr.imageprep import contrast_spread, crop_line, plan_detection, stretch_contrast, to_bgr
 from vlagent.ocr.order import reading_order
+from vlagent.ocr.threads import ThreadChooser, expected_ms, thread_options
 
 DET_MULTIPLE = 32  # the detector's input sides must be multiples of this
 
@@ -38,7 +42,7 @@ DET_MULTIPLE = 32  # the detector's input sides must be multiples of this
 @dataclass(frozen=True)
 class RapidOcrConfig:
     min_score: float = 0.5  # drop lines the recogniser is less sure of
-    threads: int = 0  # onnxruntime intra-op threads; 0 = all cores
+    threads: int = 0  # onnxruntime threads; 0 = chosen per image from measured speed (threads.py)
     det_max_pixels: int = 1280 * 720  # detector budget per image (or per band)
     det_min_scale: float = 0.5  # below this, tall images are cut into bands instead
     small_side: int = 640  # images with a shorter longest side are...
@@ -48,8 +52,10 @@ class RapidOcrConfig:
     enhance: bool = True  # low-contrast images get a second pass with stretched contrast
     enhance_max_spread: float = 100.0  # "low contrast": a narrower brightness range (of 0–255)
 
-    def rapidocr_params(self) -> dict:
-        threads = self.threads or (os.cpu_count() or 1)
+    def thread_options(self) -> list[int]:
+        return [self.threads] if self.threads else thread_options(os.cpu_count() or 1)
+
+    def rapidocr_params(self, threads: int) -> dict:
         return {
             "Global.log_level": "error",  # "no text found" is an answer, not a warning
             "Global.text_score": 0.0,  # scores are filtered here, after recognition
@@ -72,58 +78,71 @@ class RapidOcrEngine:
         base = config or RapidOcrConfig()
         self.config = RapidOcrConfig(**{**asdict(base), **overrides})
         self.model = "PP-OCRv6-small"
-        self._ocr = None
-        self._lock = threading.Lock()  # one set of onnxruntime sessions, used by one image at a time
+        self._models: dict[int, object] = {}  # thread count → RapidOCR (its onnxruntime sessions)
+        self._threads = ThreadChooser(self.config.thread_options())
+        self._lock = threading.Lock()  # the sessions serve one image at a time
 
     def variant(self, **changes) -> "RapidOcrEngine":
         """An engine with some settings changed that shares this one's loaded models (and
         their lock) when the models' own options are unchanged — for comparing settings."""
         other = RapidOcrEngine(self.config, **changes)
-        if other.config.rapidocr_params() == self.config.rapidocr_params():
-            self._engine()
-            other._ocr, other._lock, other.model = self._ocr, self._lock, self.model
+        mine, theirs = self.config, other.config
+        if (mine.threads, mine.rec_batch) == (theirs.threads, theirs.rec_batch):
+            other._models, other._threads, other._lock = self._models, self._threads, self._lock
+            other.model = self.model
         return other
 
-    def _engine(self):
-        if self._ocr is None:
+    def _engine(self, threads: int):
+        if threads not in self._models:
             from rapidocr import RapidOCR
 
-            self._ocr = RapidOCR(params=self.config.rapidocr_params())
-            det = self._ocr.cfg.Det
+            ocr = RapidOCR(params=self.config.rapidocr_params(threads))
+            det = ocr.cfg.Det
             self.model = f"{det.ocr_version.value}-{det.model_type.value}"
-        return self._ocr
+            self._models[threads] = ocr
+        return self._models[threads]
 
     def warm_up(self) -> None:
-        """Load both models (about a second) before the first real image."""
-        self.recognize(Image.new("RGB", (64, 32), "white"))
+        """Load the models (about a second per thread count) before the first real image."""
+        img = Image.new("RGB", (240, 60), "white")
+        ImageDraw.Draw(img).text((10, 10), "Warm up 42", fill="black", font_size=32)
+        with self._lock:
+            for threads in self.config.thread_options():
+                self._read(self._engine(threads), to_bgr(img), {})
 
     def recognize(self, image: Image.Image) -> OcrResult:
         cfg = self.config
         timings: dict[str, float] = {}
         with self._lock:
             t0 = time.perf_counter()  # latency of this image, not of waiting for another one
+            threads = self._threads.pick()
+            ocr = self._engine(threads)
             bgr = to_bgr(image)
-            lines = self._read(bgr, timings)
+            lines = self._read(ocr, bgr, timings)
             passes = 1
             if cfg.enhance and contrast_spread(bgr) < cfg.enhance_max_spread:
                 passes = 2
-                lines = _merge(lines, self._read(stretch_contrast(bgr), timings))
+                lines = _merge(lines, self._read(ocr, stretch_contrast(bgr), timings))
+            self._threads.record(threads, timings.get("det_ms", 0) + timings.get("rec_ms", 0),
+                                 expected_ms(timings.get("det_mpx", 0), timings.get("rec_kcols", 0)))
         t = time.perf_counter()
         lines = reading_order(lines)
         timings["order_ms"] = _ms(t)
+        timings["threads"] = threads
         params = {**asdict(cfg), "passes": passes}
         return OcrResult(lines=lines, engine=self.name, model=self.model, latency_ms=_ms(t0),
                          params=params, timings={k: round(v, 3) for k, v in timings.items()})
 
-    def _read(self, bgr: np.ndarray, timings: dict) -> list[OcrLine]:
-        boxes = self._detect(bgr, timings)
+    def _read(self, ocr, bgr: np.ndarray, timings: dict) -> list[OcrLine]:
+        boxes = self._detect(ocr, bgr, timings)
         if not boxes:
             return []
         t = time.perf_counter()
         crops = [crop_line(bgr, box, self.config.crop_pad) for box in boxes]
-        rec = self._engine().recognize_txt(crops)
+        rec = ocr.recognize_txt(crops)
         _add(timings, "rec_ms", _ms(t))
-        timings["lines"] = timings.get("lines", 0) + len(crops)
+        _add(timings, "rec_kcols", sum(math.ceil(48 * c.shape[1] / c.shape[0]) for c in crops) / 1000)
+        _add(timings, "lines", len(crops))
         lines = []
         for box, text, score in zip(boxes, rec.txts, rec.scores):
             text = (text or "").strip()
@@ -131,17 +150,17 @@ class RapidOcrEngine:
                 lines.append(OcrLine(text, [[round(float(x), 1), round(float(y), 1)] for x, y in box], float(score)))
         return lines
 
-    def _detect(self, bgr: np.ndarray, timings: dict) -> list[np.ndarray]:
+    def _detect(self, ocr, bgr: np.ndarray, timings: dict) -> list[np.ndarray]:
         """Boxes (4×2, original image coordinates) of the text lines in ``bgr``."""
         cfg = self.config
         h, w = bgr.shape[:2]
         plan = plan_detection(w, h, max_pixels=cfg.det_max_pixels, min_scale=cfg.det_min_scale,
                               small_side=cfg.small_side, small_upscale=cfg.small_upscale)
-        ocr = self._engine()
         boxes = []
         t = time.perf_counter()
         for tile in plan.tiles:
             band = _det_input(bgr[tile.y0:tile.y1], plan.scale)
+            _add(timings, "det_mpx", band.shape[0] * band.shape[1] / 1e6)
             det = ocr(band, use_det=True, use_cls=False, use_rec=False)
             if getattr(det, "boxes", None) is None:
                 continue
