@@ -79,7 +79,7 @@ class RapidOcrEngine:
         self.config = RapidOcrConfig(**{**asdict(base), **overrides})
         self.model = "PP-OCRv6-small"
         self._models: dict[int, object] = {}  # thread count → RapidOCR (its onnxruntime sessions)
-        self._threads = ThreadChooser(self.config.thread_options())
+        self.thread_chooser = ThreadChooser(self.config.thread_options())
         self._lock = threading.Lock()  # the sessions serve one image at a time
 
     def variant(self, **changes) -> "RapidOcrEngine":
@@ -88,7 +88,7 @@ class RapidOcrEngine:
         other = RapidOcrEngine(self.config, **changes)
         mine, theirs = self.config, other.config
         if (mine.threads, mine.rec_batch) == (theirs.threads, theirs.rec_batch):
-            other._models, other._threads, other._lock = self._models, self._threads, self._lock
+            other._models, other.thread_chooser, other._lock = self._models, self.thread_chooser, self._lock
             other.model = self.model
         return other
 
@@ -115,7 +115,7 @@ class RapidOcrEngine:
         timings: dict[str, float] = {}
         with self._lock:
             t0 = time.perf_counter()  # latency of this image, not of waiting for another one
-            threads = self._threads.pick()
+            threads = self.thread_chooser.pick()
             ocr = self._engine(threads)
             bgr = to_bgr(image)
             lines = self._read(ocr, bgr, timings)
@@ -123,7 +123,7 @@ class RapidOcrEngine:
             if cfg.enhance and contrast_spread(bgr) < cfg.enhance_max_spread:
                 passes = 2
                 lines = _merge(lines, self._read(ocr, stretch_contrast(bgr), timings))
-            self._threads.record(threads, timings.get("det_ms", 0) + timings.get("rec_ms", 0),
+            self.thread_chooser.record(threads, timings.get("det_ms", 0) + timings.get("rec_ms", 0),
                                  expected_ms(timings.get("det_mpx", 0), timings.get("rec_kcols", 0)))
         t = time.perf_counter()
         lines = reading_order(lines)

@@ -7,6 +7,9 @@ threads become ~2× *slower* than one. No setting is right for both, so the engi
 each image's model time is divided by the work it did (detector pixels, recogniser
 columns), giving a "slowness" per thread count; the engine uses the count with the lowest
 recent slowness and now and then re-tries the others, since the load changes.
+
+:class:`ThreadChooser` holds only that decision: it is fed measurements and never reads a
+clock, so what it picks follows from what it was told.
 """
 
 from __future__ import annotations
@@ -28,13 +31,22 @@ def thread_options(cores: int) -> list[int]:
 
 
 class ThreadChooser:
+    """Picks a thread count per image from the slowness measured for each option.
+
+    Every option is tried once early (not back to back, so one burst of load doesn't decide
+    for all); after that the least slow one is used, except that every ``probe_every``-th
+    image goes to the option measured longest ago. An option's slowness is a running mean
+    in which the past weighs ``memory`` per image since it was last measured: the option in
+    use averages out noise, a probe's measurement all but replaces its stale value.
+    """
+
     def __init__(self, options: list[int], *, probe_every: int = 10, memory: float = 0.5):
         self.options = list(options)
         self.probe_every = probe_every
-        self.memory = memory  # weight of the past in the running slowness
+        self.memory = memory
         self.slowness: dict[int, float] = {}
-        self._last_tried: dict[int, int] = {}
-        self._count = 0
+        self._measured_at: dict[int, int] = {}  # option → image number of its last measurement
+        self._count = 0  # images picked for
 
     def pick(self) -> int:
         if len(self.options) == 1:
@@ -42,16 +54,21 @@ class ThreadChooser:
         self._count += 1
         untried = [o for o in self.options if o not in self.slowness]
         if untried and (not self.slowness or self._count % 2 == 0):
-            return untried[0]  # measure every option early, but not back to back
-        if self._count % self.probe_every == 0:  # re-try the one measured longest ago
-            return min(self.options, key=lambda o: self._last_tried.get(o, -1))
+            return untried[0]
+        if self._count % self.probe_every == 0:
+            return min(self.options, key=lambda o: self._measured_at.get(o, -1))
         return min(self.slowness, key=self.slowness.get)
 
     def record(self, threads: int, model_ms: float, work_ms: float) -> None:
-        """``model_ms`` is how long the models took; ``work_ms`` what they'd take on idle cores."""
-        if work_ms < MIN_WORK_MS:
+        """``model_ms`` is how long the models took; ``work_ms`` what they'd take on idle cores.
+        Images with little work, and thread counts that are not options, teach nothing."""
+        if work_ms < MIN_WORK_MS or threads not in self.options or len(self.options) == 1:
             return
         value = model_ms / work_ms
         old = self.slowness.get(threads)
-        self.slowness[threads] = value if old is None else self.memory * old + (1 - self.memory) * value
-        self._last_tried[threads] = self._count
+        if old is None:
+            self.slowness[threads] = value
+        else:
+            weight = self.memory ** max(1, self._count - self._measured_at[threads])
+            self.slowness[threads] = weight * old + (1 - weight) * value
+        self._measured_at[threads] = self._count
