@@ -119,3 +119,24 @@ def xvfb_display():
     server = start_xvfb(1920, 1080)
     yield server.display
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_factory(tmp_path_factory):
+    """Build (once per session and architecture) a random tiny Qwen-VL checkpoint; returns its dir."""
+    built: dict[str, Path] = {}
+
+    def _build(arch: str = "qwen2_5_vl") -> Path:
+        if arch not in built:
+            from vlagent.dev.tiny_model import build
+
+            built[arch] = build(tmp_path_factory.mktemp(f"tiny-{arch}"), arch)
+        return built[arch]
+
+    return _build
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_model_factory) -> Path:
+    """A tiny random Qwen2.5-VL checkpoint (hidden size 64, 2 layers) for real generation in tests."""
+    return tiny_model_factory("qwen2_5_vl")

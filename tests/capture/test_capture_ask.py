@@ -13,10 +13,8 @@ QUESTION = "这张发票的总金额是多少"
 
 
 @pytest.fixture
-def tiny_model(request):
-    # The model code and its tiny-checkpoint fixture arrive with the vlm package.
-    pytest.importorskip("vlagent.vlm.factory", reason="the model code (vlagent.vlm.factory) is not merged yet")
-    return request.getfixturevalue("tiny_model_dir")
+def tiny_model(tiny_model_dir):
+    return tiny_model_dir
 
 
 def test_the_answer_is_streamed_and_stored_with_the_capture(shown_pattern, xvfb_display, vlagent_home, cli,

@@ -49,7 +49,7 @@ def run(ctx, args) -> int:
     settings = ctx.settings
     try:
         check_not_paused(settings)
-        grabbed = _grab(settings, args)
+        grabbed = _grab(settings, args, ctx.home)
         if grabbed is HANDED_OFF:
             print("handed to the running vlagent app")
             return 0
@@ -65,7 +65,7 @@ def run(ctx, args) -> int:
 HANDED_OFF = object()
 
 
-def _grab(settings, args):
+def _grab(settings, args, home):
     """(image, info) of the capture; None when the user cancelled the selection; HANDED_OFF
     when a running app took the region request."""
     from vlagent.capture import capture
@@ -78,9 +78,10 @@ def _grab(settings, args):
         return shot.monitor_image(monitor), info
     from vlagent.capture.region import RegionRequest, request_region_capture
 
-    # The desktop app's single-instance channel will be passed here as ``handoff=``.
+    from vlagent.gui.instance import region_handoff  # a running desktop app takes the request over
+
     outcome = request_region_capture(RegionRequest(args.ask, settings.get("capture.keep")), choice=choice,
-                                     language=settings.get("general.language"))
+                                     language=settings.get("general.language"), handoff=region_handoff(home))
     if outcome.handed_off:
         return HANDED_OFF
     if outcome.region is None:

@@ -13,7 +13,9 @@ from vlagent.cli.main import UsageError
 def register(sub) -> None:
     p = sub.add_parser("search", help="search everything indexed (OCR text, descriptions, answers, file names)",
                        description="Full-text search. Chinese/Japanese work at any length (1 character too); "
-                                   "every word must match; the last word also matches as a prefix.")
+                                   "every word must match; the last word also matches as a prefix; "
+                                   '"quotes" for a phrase, -word to exclude, OR between alternatives. '
+                                   "When nothing matches exactly, images matching some of the words are shown.")
     p.add_argument("query", nargs="*", help="words to find (empty: the most recent images)")
     p.add_argument("-n", "--limit", type=int, default=20, help="results per page (default 20)")
     p.add_argument("--offset", type=int, default=0, help="skip this many results (paging)")
@@ -94,14 +96,16 @@ def run_search(ctx, args) -> int:
     filters = Filters(source=args.source,
                       folder=os.path.abspath(os.path.expanduser(args.folder)) if args.folder else None,
                       since=parse_when(args.since), until=parse_when(args.until))
-    page = search(index.conn, query, filters=filters, limit=args.limit, offset=offset, sort=args.sort)
-    records = [hit_record(index, h) for h in page.hits]
+    page = search(index.conn, query, filters=filters, limit=args.limit, offset=offset, sort=args.sort, relax=True)
+    records = [{**hit_record(index, h), "relaxed": page.relaxed} for h in page.hits]
     if args.json:
         print_json(records)
         return 0
     if not records:
         print("no results" if query else "nothing indexed yet", file=sys.stderr)
         return 0
+    if page.relaxed:
+        print("no exact match; showing images that match some of the words", file=sys.stderr)
     tty = sys.stdout.isatty()
     for rank, (hit, rec) in enumerate(zip(page.hits, records), start=offset + 1):
         path = rec["path"] or "(no file)"

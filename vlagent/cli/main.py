@@ -17,12 +17,19 @@ from vlagent import __version__
 # Modules under vlagent.cli that register commands, in --help order.
 COMMAND_MODULES = [
     "cmd_index",
+    "cmd_vlm",
     "cmd_search",
     "cmd_manage",
+    "cmd_watch",
+    "cmd_serve",
+    "cmd_purge",
     "cmd_config",
     "cmd_doctor",
     "cmd_demo",
+    "cmd_gui",
     "cmd_capture",
+    "cmd_model",
+    "cmd_eval",
 ]
 
 
@@ -55,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not getattr(args, "func", None):
-        if "cmd_gui" in COMMAND_MODULES and not argv:
-            args = parser.parse_args(["gui"])
+        if "cmd_gui" in COMMAND_MODULES and args.command is None:  # plain `vlagent [--home DIR]`
+            args = parser.parse_args([*argv, "gui"])
         else:
             parser.print_help()
             return 0

@@ -12,10 +12,15 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from vlagent.index.db import Database
 
-# CJK text is indexed one character per token (see vlagent.index.segment); the separator
-# inserted between characters is U+2060 WORD JOINER, declared as a separator here so
-# the original text can be restored exactly from snippets by deleting it.
-FTS_TOKENIZE = "unicode61 remove_diacritics 2 separators '\u2060'"
+# search_docs holds each image's indexed text (vlagent.index.search_docs); search_fts indexes it
+# (external content, kept in step by the triggers). The text arrives normalised with CJK already
+# cut into bigrams (vlagent.index.segment), so unicode61 only splits words. The prefix index makes
+# a 3-letter prefix (search as you type) one doclist read instead of a merge of every word it
+# starts (a 2-letter one would also copy every CJK bigram: +60% index size); search_words lists
+# the words of 4+ letters ever indexed, so a longer prefix becomes an OR of the few words it
+# starts instead of FTS5's merge of their whole doclists.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+SEARCH_COLUMNS = "names, ocr, description, answers, filters"
 
 V1_SCHEMA = f"""
 CREATE TABLE images (
@@ -93,26 +98,28 @@ CREATE TABLE search_docs (
     names TEXT NOT NULL DEFAULT '',
     ocr TEXT NOT NULL DEFAULT '',
     description TEXT NOT NULL DEFAULT '',
-    answers TEXT NOT NULL DEFAULT ''
+    answers TEXT NOT NULL DEFAULT '',
+    filters TEXT NOT NULL DEFAULT ''
 );
 CREATE VIRTUAL TABLE search_fts USING fts5(
-    names, ocr, description, answers,
+    {SEARCH_COLUMNS},
     content='search_docs', content_rowid='image_id',
-    tokenize="{FTS_TOKENIZE}", prefix='2 3'
+    tokenize="{FTS_TOKENIZE}", prefix='3'
 );
+CREATE TABLE search_words (word TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN
-    INSERT INTO search_fts(rowid, names, ocr, description, answers)
-    VALUES (new.image_id, new.names, new.ocr, new.description, new.answers);
+    INSERT INTO search_fts(rowid, {SEARCH_COLUMNS})
+    VALUES (new.image_id, new.names, new.ocr, new.description, new.answers, new.filters);
 END;
 CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN
-    INSERT INTO search_fts(search_fts, rowid, names, ocr, description, answers)
-    VALUES ('delete', old.image_id, old.names, old.ocr, old.description, old.answers);
+    INSERT INTO search_fts(search_fts, rowid, {SEARCH_COLUMNS})
+    VALUES ('delete', old.image_id, old.names, old.ocr, old.description, old.answers, old.filters);
 END;
 CREATE TRIGGER search_docs_au AFTER UPDATE ON search_docs BEGIN
-    INSERT INTO search_fts(search_fts, rowid, names, ocr, description, answers)
-    VALUES ('delete', old.image_id, old.names, old.ocr, old.description, old.answers);
-    INSERT INTO search_fts(rowid, names, ocr, description, answers)
-    VALUES (new.image_id, new.names, new.ocr, new.description, new.answers);
+    INSERT INTO search_fts(search_fts, rowid, {SEARCH_COLUMNS})
+    VALUES ('delete', old.image_id, old.names, old.ocr, old.description, old.answers, old.filters);
+    INSERT INTO search_fts(rowid, {SEARCH_COLUMNS})
+    VALUES (new.image_id, new.names, new.ocr, new.description, new.answers, new.filters);
 END;
 """
 

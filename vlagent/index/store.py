@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from vlagent.index import search_docs
 from vlagent.index.db import Database, connect, transaction
-from vlagent.index.segment import segment
 
 SOURCES = ("folder", "screenshot", "import", "api")
 # Result kinds. OCR = the fast engine's text; vlm_ocr = the model's transcription.
@@ -233,31 +233,7 @@ class Index:
 
     def refresh_search_doc(self, image_id: int) -> None:
         """Rebuild the searchable text of one image from its locations and results."""
-        names = " ".join(
-            os.path.basename(p) for (p,) in self.conn.execute(
-                "SELECT path FROM locations WHERE image_id = ? ORDER BY seen_at", (image_id,))
-        )
-        parts: dict[str, list[str]] = {"ocr": [], "description": [], "answers": []}
-        for kind, prompt, text in self.conn.execute(
-            "SELECT kind, prompt, text FROM results WHERE image_id = ? ORDER BY created_at, id", (image_id,)
-        ):
-            if kind in ("ocr", "vlm_ocr"):
-                parts["ocr"].append(text)
-            elif kind == "description":
-                parts["description"].append(text)
-            elif kind == "answer":
-                parts["answers"].append(f"{prompt or ''}\n{text}")
-        row = (image_id, segment(names), segment("\n".join(parts["ocr"])),
-               segment("\n".join(parts["description"])), segment("\n".join(parts["answers"])))
-        # Upsert through DELETE+INSERT would fire two FTS writes anyway; UPDATE keeps rowid stable.
-        cur = self.conn.execute(
-            "UPDATE search_docs SET names = ?, ocr = ?, description = ?, answers = ? WHERE image_id = ?",
-            row[1:] + row[:1],
-        )
-        if cur.rowcount == 0:
-            self.conn.execute(
-                "INSERT INTO search_docs(image_id, names, ocr, description, answers) VALUES (?,?,?,?,?)", row
-            )
+        search_docs.refresh(self.conn, image_id)
 
     # --- per-item failures ------------------------------------------------------------
     def record_failure(self, path: str, error_type: str, message: str) -> None:

@@ -3,6 +3,13 @@
 A step turns a batch of jobs into results; the runner writes each result and marks its
 job done in one transaction. Steps are registered by kind, so the VLM steps plug in
 beside OCR without the runner knowing them.
+
+While a step runs, :func:`step_context` gives it the batch's :class:`StepContext`: a
+cancel token to pass to the model (set when the worker is stopped or pre-empted by an
+interactive job, or when a user cancels) and a token sink for streaming an answer to
+whoever is waiting. A step that stops early because the token was set raises
+:class:`vlagent.vlm.base.Cancelled`; the runner then gives the jobs back to the queue
+(pre-emption, shutdown) or marks them cancelled (a user's cancel).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
@@ -18,6 +26,7 @@ from vlagent.imaging.load import Limits, LoadedImage, load_path
 from vlagent.index.db import transaction
 from vlagent.index.queue import Job, JobQueue
 from vlagent.index.store import Index, Result
+from vlagent.vlm.base import CancelToken, Cancelled
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +43,28 @@ class StepError(Exception):
 class StepOutput:
     results: list[Result] = field(default_factory=list)
     error: StepError | None = None
+
+
+@dataclass
+class StepContext:
+    cancel: CancelToken = field(default_factory=CancelToken)
+    # Receives (job, text piece) while a step generates; the worker routes it to the asker.
+    on_token: Callable[[Job, str], None] | None = None
+    # True: a cancelled batch goes back to the queue untouched (shutdown, pre-emption, pause).
+    # False: its jobs are marked cancelled (a user cancelled them).
+    release_on_cancel: bool = True
+
+    def token(self, job: Job, piece: str) -> None:
+        if self.on_token is not None and piece:
+            self.on_token(job, piece)
+
+
+_CONTEXT: ContextVar[StepContext | None] = ContextVar("vlagent_step_context", default=None)
+
+
+def step_context() -> StepContext:
+    """The context of the batch being run on this thread (a fresh, inert one outside a run)."""
+    return _CONTEXT.get() or StepContext()
 
 
 class Step(Protocol):
@@ -74,8 +105,9 @@ class JobReport:
     job: Job
     ok: bool
     error: str | None = None
-    state: str = "done"
+    state: str = "done"  # done | pending (retry or given back) | failed | cancelled
     ms: float = 0.0
+    results: list[Result] = field(default_factory=list)
 
 
 class JobRunner:
@@ -109,9 +141,10 @@ class JobRunner:
             raise StepError(f"no readable file for image {image_id}: {last}")
         raise StepError(f"image {image_id} has no file left to read")
 
-    def run(self, jobs: list[Job]) -> list[JobReport]:
+    def run(self, jobs: list[Job], ctx: StepContext | None = None) -> list[JobReport]:
         if not jobs:
             return []
+        ctx = ctx or StepContext()
         step = self.steps[jobs[0].kind]
         t0 = time.perf_counter()
         reports: list[JobReport] = []
@@ -127,8 +160,14 @@ class JobRunner:
             except StepError as e:
                 reports.append(self._record_failure(job, e))
         if runnable:
+            token = _CONTEXT.set(ctx)
             try:
+                if ctx.cancel.cancelled:  # cancelled before it started
+                    raise Cancelled()
                 outputs = step.run(runnable, images)
+            except Cancelled:
+                ctx.cancel.cancel()
+                outputs = [StepOutput(error=StepError("cancelled")) for _ in runnable]
             except StepError as e:
                 outputs = [StepOutput(error=e) for _ in runnable]
             except Exception as e:  # a bug or an engine crash: keep the item, record why
@@ -136,6 +175,16 @@ class JobRunner:
                 msg = f"{e.__class__.__name__}: {e}"
                 outputs = [StepOutput(error=StepError(msg, retry=True)) for _ in runnable]
                 log.debug(traceback.format_exc())
+            finally:
+                _CONTEXT.reset(token)
+            if ctx.cancel.cancelled:
+                # Jobs that did not finish were cancelled (a step may also report that as a
+                # per-job error): not a failed attempt. What did finish is kept.
+                pairs = list(zip(runnable, outputs))
+                reports += self._record_cancelled([j for j, o in pairs if o.error is not None],
+                                                  release=ctx.release_on_cancel)
+                runnable = [j for j, o in pairs if o.error is None]
+                outputs = [o for j, o in pairs if o.error is None]
             for job, output in zip(runnable, outputs):
                 if output.error is not None:
                     reports.append(self._record_failure(job, output.error))
@@ -144,11 +193,20 @@ class JobRunner:
                     for result in output.results:
                         self.index.add_result(job.image_id, result)
                     self.queue.done(job.id)
-                reports.append(JobReport(job, True))
+                reports.append(JobReport(job, True, results=output.results))
         ms = (time.perf_counter() - t0) * 1000 / max(len(jobs), 1)
         for r in reports:
             r.ms = ms
         return reports
+
+    def _record_cancelled(self, jobs: list[Job], *, release: bool) -> list[JobReport]:
+        if release:
+            with transaction(self.index.db):
+                self.queue.release(j.id for j in jobs)
+            return [JobReport(j, False, "cancelled", "pending") for j in jobs]
+        for j in jobs:
+            self.queue.fail(j.id, "cancelled")
+        return [JobReport(j, False, "cancelled", "cancelled") for j in jobs]
 
     def _record_failure(self, job: Job, err: StepError) -> JobReport:
         state = self.queue.fail(job.id, str(err), retry=err.retry)

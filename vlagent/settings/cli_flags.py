@@ -26,7 +26,8 @@ def _bool_arg(text: str) -> bool:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def add_setting_flags(parser: argparse.ArgumentParser, command: str) -> None:
+def add_setting_flags(parser: argparse.ArgumentParser, command: str, repeatable: tuple[str, ...] = ()) -> None:
+    """``repeatable``: keys whose flag may be given several times (a list; the first one is the setting)."""
     items = settings_for_command(command)
     if not items:
         return
@@ -41,6 +42,9 @@ def add_setting_flags(parser: argparse.ArgumentParser, command: str) -> None:
             kwargs.update(type=int if s.type == "int" else float, metavar=s.type.upper())
         else:
             kwargs.update(metavar="VALUE")
+        if s.key in repeatable:
+            kwargs["action"] = "append"
+            kwargs["help"] += " (repeat to compare)"
         flags = [s.flag]
         if s.key == "vlm.model":
             flags.insert(0, "--model")
@@ -50,5 +54,7 @@ def add_setting_flags(parser: argparse.ArgumentParser, command: str) -> None:
 def apply_setting_flags(settings: Settings, args: argparse.Namespace) -> None:
     for s in SETTINGS:
         value = getattr(args, s.dest, None)
+        if isinstance(value, list):
+            value = value[0]
         if value is not None:
             settings.override(s.key, value)

@@ -26,7 +26,7 @@ class Setting:
     # Label shown in the settings dialog (English; translated in the GUI).
     label: str = ""
     restart: bool = False  # True when a change only applies after a restart
-    meta: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)  # settings-dialog hints: {"widget": "folders"|"folder"|"multiline"}
 
     @property
     def section(self) -> str:
@@ -89,7 +89,7 @@ SETTINGS: list[Setting] = [
     Setting("vlm.backend", "choice", "transformers", "Where the vision-language model runs",
             choices=("transformers", "openai"), cli=MODEL_CMDS, label="Backend"),
     Setting("vlm.model", "str", "Qwen/Qwen2.5-VL-3B-Instruct", "Model id (hub) or local directory",
-            cli=MODEL_CMDS, label="Model"),
+            cli=MODEL_CMDS, label="Model", meta={"widget": "folder"}),
     Setting("vlm.hub", "choice", "huggingface", "Hub to pull models from",
             choices=("huggingface", "modelscope"), label="Model hub"),
     Setting("vlm.dtype", "choice", "auto", "Weights dtype (auto = bf16 on CUDA/capable CPU, else float32)",
@@ -120,7 +120,7 @@ SETTINGS: list[Setting] = [
     Setting("vlm.cpu_quantize", "bool", True,
             "On CPU, quantise the language model's linear layers to int8 (much faster decode)",
             cli=MODEL_CMDS, label="CPU int8 quantisation"),
-    Setting("vlm.threads", "int", 0, "CPU threads for the model (0 = torch default)", minimum=0,
+    Setting("vlm.threads", "int", 0, "CPU threads for the model (0 = all cores but one)", minimum=0,
             cli=MODEL_CMDS, label="Model threads"),
     Setting("vlm.idle_unload_s", "float", 300.0, "Unload the model after this many idle seconds (0 = never)",
             minimum=0.0, label="Unload after idle (s)"),
@@ -128,9 +128,9 @@ SETTINGS: list[Setting] = [
     Setting("vlm.transcribe", "bool", False, "Also transcribe text with the model (besides OCR)",
             label="Transcribe with the model"),
     Setting("vlm.prompt_describe", "str", "", "Description prompt (empty = built-in for the language)",
-            label="Description prompt"),
+            label="Description prompt", meta={"widget": "multiline"}),
     Setting("vlm.prompt_ocr", "str", "", "Transcription prompt (empty = built-in for the language)",
-            label="Transcription prompt"),
+            label="Transcription prompt", meta={"widget": "multiline"}),
     Setting("vlm.openai_base_url", "str", "", "Base URL of an OpenAI-compatible server (backend = openai)",
             cli=MODEL_CMDS, label="Remote base URL"),
     Setting("vlm.openai_api_key", "secret", "", "API key for the remote server", label="Remote API key"),
@@ -143,7 +143,8 @@ SETTINGS: list[Setting] = [
     Setting("vlm.openai_retries", "int", 3, "Retries per remote request (with backoff)", minimum=0,
             label="Remote retries"),
     # --- watching ------------------------------------------------------------------------
-    Setting("watch.folders", "list", [], "Folders watched for new images", label="Watched folders"),
+    Setting("watch.folders", "list", [], "Folders watched for new images", label="Watched folders",
+            meta={"widget": "folders"}),
     Setting("watch.exclude", "list", ["*.tmp", "*.part", "*.crdownload", ".git/", "node_modules/", ".cache/"],
             "Glob patterns of files and folders (ending in /) never indexed", label="Excluded patterns"),
     Setting("watch.include_hidden", "bool", False, "Index hidden files and folders", label="Include hidden"),
@@ -151,12 +152,15 @@ SETTINGS: list[Setting] = [
             minimum=0.0, label="Settle time (s)"),
     Setting("watch.polling", "choice", "auto", "Use a polling observer (auto = when inotify is unusable)",
             choices=("auto", "always", "never"), label="Polling"),
+    Setting("watch.poll_interval_s", "float", 5.0,
+            "Seconds between scans of a folder watched by polling (network mounts, watch limit reached)",
+            minimum=0.1, label="Polling interval (s)"),
     Setting("watch.keep_gone", "bool", True,
             "Keep an image's record after its last file is gone (search still shows it)", label="Keep gone images"),
     # --- privacy -------------------------------------------------------------------------
     Setting("privacy.paused", "bool", False, "Pause all watching, capturing and indexing", label="Paused"),
     Setting("privacy.excluded_folders", "list", [], "Folders never indexed or captured from",
-            label="Excluded folders"),
+            label="Excluded folders", meta={"widget": "folders"}),
     Setting("privacy.retention_days", "int", 0,
             "Delete results and thumbnails of images whose files are gone after N days (0 = never)",
             minimum=0, label="Retention (days)"),
@@ -172,8 +176,14 @@ SETTINGS: list[Setting] = [
     Setting("api.enabled", "bool", False, "Start the local API server with the desktop app", label="API enabled"),
     Setting("api.host", "str", "127.0.0.1", "Address the API binds to", label="API host"),
     Setting("api.port", "int", 8765, "Port the API listens on", minimum=1, maximum=65535, label="API port"),
+    Setting("api.allow_remote", "bool", False,
+            "Allow binding the API to an address other than loopback (other machines can then reach it; "
+            "the token is still required)", label="Allow remote API clients"),
     Setting("api.max_body_bytes", "int", 25 * 1024 * 1024, "Largest API request body", minimum=1024,
             label="API body limit"),
+    Setting("api.max_pending", "int", 32,
+            "Model requests the API lets wait for the worker; more are answered 429 (retry later)", minimum=1,
+            label="API queue limit"),
 ]
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -145,6 +145,21 @@ class Settings:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def reload(self) -> list[str]:
+        """Re-read the file (another process changed it); listeners hear of each key whose
+        effective value changed. Overrides still win. Returns the changed keys."""
+        if self.path is None:
+            return []
+        fresh = Settings.load(self.path)
+        with self._lock:
+            before = {s.key: self.get(s.key) for s in SETTINGS}
+            self._file = fresh._file
+            self.problems = fresh.problems
+        changed = [k for k, v in before.items() if self.get(k) != v]
+        for k in changed:
+            self._notify(k, self.get(k))
+        return changed
+
     # --- access -------------------------------------------------------------------------
     def get(self, key: str) -> Any:
         setting = lookup(key)

@@ -1,0 +1,42 @@
+"""``vlagent gui`` (also plain ``vlagent``): the desktop app — tray, search window, background
+worker. A second launch hands its request to the running app and exits."""
+
+from __future__ import annotations
+
+import sys
+
+from vlagent.settings.cli_flags import add_setting_flags
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "gui", help="the desktop app: tray icon, search window, background indexing (the default command)",
+        description="Start the desktop app on this data home: a tray icon (or, where the desktop has no tray, "
+                    "the search window as the main window), the background worker that indexes watched "
+                    "folders and captures, and the search window. When the app already runs on this data "
+                    "home, the request is handed to it and this command exits.")
+    p.add_argument("--search", metavar="QUERY", help="open the search window with this query")
+    p.add_argument("--background", action="store_true",
+                   help="start in the tray without opening the search window (for autostart)")
+    p.add_argument("--no-worker", action="store_true",
+                   help="search only: do not index or answer questions in this process")
+    p.add_argument("--no-tray", action="store_true", help="use the search window as the main window")
+    add_setting_flags(p, "gui")
+    p.set_defaults(func=run)
+
+
+def run(ctx, args) -> int:
+    from vlagent.gui.instance import send_request
+
+    request = {"action": "search", "query": args.search} if args.search is not None else {"action": "show"}
+    reply = send_request(ctx.home, request)
+    if reply is not None:
+        if reply.get("ok"):
+            print("vlagent is already running on this data home: the request was handed to it")
+            return 0
+        print(f"vlagent: the running app refused the request: {reply.get('error')}", file=sys.stderr)
+        return 1
+    from vlagent.gui.app import run_app
+
+    return run_app(ctx.home, ctx.settings, request, worker=not args.no_worker,
+                   tray=False if args.no_tray else None, background=args.background)

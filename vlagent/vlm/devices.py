@@ -1,0 +1,108 @@
+"""Where and how the model runs: device, dtype, attention kernel and int8.
+
+``auto`` picks CUDA when present, bfloat16 where it is fast (CUDA with bf16 support, or a
+CPU with native bf16 instructions), flash-attention 2 when installed and usable, and on
+CPU int8 dynamic quantisation of the language model (``vlm.cpu_quantize``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from dataclasses import asdict, dataclass, field
+
+log = logging.getLogger(__name__)
+
+FP16_WARNING = ("float16 is known to make Qwen2.5-VL produce garbage (overflow in the vision tower); "
+                "use bfloat16 (or float32) instead")
+
+
+@dataclass
+class Placement:
+    device: str  # "cpu" | "cuda:N"
+    dtype: str  # "float32" | "bfloat16" | "float16"
+    attn_implementation: str  # "flash_attention_2" | "sdpa" | "eager"
+    quantize: bool  # int8 dynamic quantisation of the language model (CPU only)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def on_cuda(self) -> bool:
+        return self.device.startswith("cuda")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def cpu_has_fast_bf16() -> bool:
+    """True when the CPU computes bfloat16 natively (AVX512-BF16, AMX, ARM BF16); without
+    that, bf16 matmuls are emulated and slower than float32."""
+    import torch
+
+    try:
+        if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+            return False
+    except (AttributeError, RuntimeError):
+        return False
+    if sys.platform == "linux":
+        try:
+            with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
+                flags = set(f.read().split())
+        except OSError:
+            return False
+        return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+    return sys.platform == "darwin"  # Apple M2 and later; oneDNN answered for this CPU above
+
+
+def choose_device(setting: str) -> str:
+    import torch
+
+    setting = (setting or "auto").strip().lower()
+    if setting == "auto":
+        return "cuda:0" if torch.cuda.is_available() else "cpu"
+    if setting == "cpu":
+        return "cpu"
+    if setting == "cuda" or setting.startswith("cuda:"):
+        index = int(setting.split(":", 1)[1]) if ":" in setting else 0
+        if not torch.cuda.is_available():
+            raise ValueError(f"vlm.device is {setting!r} but no CUDA GPU is available (use auto or cpu)")
+        if index >= torch.cuda.device_count():
+            raise ValueError(f"vlm.device is {setting!r} but only {torch.cuda.device_count()} GPU(s) exist")
+        return f"cuda:{index}"
+    raise ValueError(f"vlm.device must be auto, cpu, cuda or cuda:N, not {setting!r}")
+
+
+def choose_dtype(setting: str, device: str) -> str:
+    import torch
+
+    if setting != "auto":
+        return setting
+    if device.startswith("cuda"):
+        return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
+    return "bfloat16" if cpu_has_fast_bf16() else "float32"
+
+
+def choose_attention(setting: str, device: str, dtype: str) -> str:
+    usable_fa2 = (device.startswith("cuda") and dtype in ("bfloat16", "float16")
+                  and importlib.util.find_spec("flash_attn") is not None)
+    if setting == "auto":
+        return "flash_attention_2" if usable_fa2 else "sdpa"
+    if setting == "flash_attention_2" and not usable_fa2:
+        log.warning("flash_attention_2 needs CUDA, a 16-bit dtype and the flash-attn package; using sdpa")
+        return "sdpa"
+    return setting
+
+
+def plan(settings) -> Placement:
+    """Resolve the ``vlm.*`` placement settings for this machine."""
+    device = choose_device(settings.get("vlm.device"))
+    dtype = choose_dtype(settings.get("vlm.dtype"), device)
+    notes = []
+    if dtype == "float16":
+        notes.append(FP16_WARNING)
+        log.warning(FP16_WARNING)
+    if dtype == "bfloat16" and device == "cpu" and not cpu_has_fast_bf16():
+        notes.append("this CPU has no native bfloat16: float32 is usually faster here")
+    attn = choose_attention(settings.get("vlm.attn_implementation"), device, dtype)
+    quantize = bool(settings.get("vlm.cpu_quantize")) and device == "cpu"
+    return Placement(device, dtype, attn, quantize, notes)

@@ -1,0 +1,139 @@
+"""Finding and loading a Qwen-VL checkpoint (model + processor) for a :class:`Placement`."""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import logging
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from vlagent.vlm.base import ModelNotAvailable, VlmError
+from vlagent.vlm.devices import Placement
+
+log = logging.getLogger(__name__)
+
+SUPPORTED = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl")
+
+
+def looks_like_path(model: str) -> bool:
+    return model.startswith(("/", ".", "~")) or os.sep in model.replace("/", "") or (
+        len(model) > 1 and model[1] == ":")  # Windows drive
+
+
+def resolve_model_dir(model: str, *, home, settings) -> Path:
+    """A local checkpoint directory for ``model`` (a directory, or a hub id the hub module
+    resolves); raises :class:`ModelNotAvailable` with one sentence saying what to do."""
+    model = (model or "").strip()
+    if not model:
+        raise ModelNotAvailable("no model configured: set vlm.model (a hub id or a local directory)")
+    path = Path(model).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelNotAvailable(f"{path} is not a model directory (it has no config.json)")
+        return path.resolve()
+    if looks_like_path(model) or path.exists():
+        raise ModelNotAvailable(f"no model directory at {path}")
+    try:
+        from vlagent.vlm.hub import resolve_model
+    except ImportError:
+        raise ModelNotAvailable(f"{model} is not a local directory and this installation cannot download "
+                                "models; pass --model DIR with a downloaded checkpoint") from None
+    return Path(resolve_model(model, home=home, settings=settings))
+
+
+def model_type(path: Path) -> str:
+    try:
+        return json.loads((path / "config.json").read_text(encoding="utf-8")).get("model_type", "")
+    except (OSError, ValueError) as e:
+        raise VlmError(f"{path}/config.json cannot be read: {e}") from None
+
+
+@dataclass
+class Loaded:
+    model: object
+    processor: object
+    path: Path
+    model_type: str
+    patch_size: int  # 14 (Qwen2/2.5-VL) or 16 (Qwen3-VL): one visual token per (2·patch)² px
+    merge_size: int
+
+
+def load(path: Path, placement: Placement) -> Loaded:
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    if not sys.stderr.isatty():  # no "Loading weights" bars in logs and pipes
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    mtype = model_type(path)
+    if mtype not in SUPPORTED:
+        raise VlmError(f"{path} holds a {mtype or 'unknown'} model; vlagent runs {', '.join(SUPPORTED)}")
+    dtype = getattr(torch, placement.dtype)
+    # With int8 the checkpoint loads in its own dtype (bf16 for released models): the language
+    # model then goes to int8 one layer at a time and only the vision tower is cast, so no
+    # float32 copy of the whole model (15 GB for a 3B) ever exists.
+    kwargs: dict = {"dtype": "auto" if placement.quantize else dtype,
+                    "attn_implementation": placement.attn_implementation}
+    if placement.on_cuda:
+        kwargs["device_map"] = placement.device
+    try:
+        processor = AutoProcessor.from_pretrained(path)
+        model = AutoModelForImageTextToText.from_pretrained(path, **kwargs).eval()
+    except (OSError, ValueError, KeyError) as e:
+        raise VlmError(f"could not load the model at {path}: {e}") from None
+    processor.tokenizer.padding_side = "left"  # batched generation continues from the right edge
+    if placement.quantize:
+        quantize_language_model(model)
+        model.model.visual.to(dtype)
+        release_memory()
+    image_processor = processor.image_processor
+    return Loaded(model, processor, path, mtype, int(image_processor.patch_size), int(image_processor.merge_size))
+
+
+def quantize_language_model(model) -> None:
+    """int8 dynamic quantisation of the language model's Linear layers (and the LM head), one
+    decoder layer at a time so a float32 copy never exists for the whole model at once.
+
+    The LM then computes in float32 with int8 weights (decode is bound by reading weights, so
+    this is the big CPU win; activations are quantised per tensor, which costs some quality).
+    The vision tower is left as it is.
+    """
+    import torch
+    from torch import nn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization is deprecated in favour of torchao
+        from torch.ao.quantization import quantize_dynamic
+
+        lm = model.model.language_model
+        for layer in lm.layers:
+            quantize_dynamic(layer.float(), {nn.Linear}, dtype=torch.qint8, inplace=True)
+            # The replaced float32 Linears sit in reference cycles: free them now, or every
+            # layer's float32 copy stays until the end (a 17 GB peak for a 3B model).
+            release_memory()
+        lm.float()
+        holder = nn.ModuleDict({"head": model.lm_head.float()})
+        model.lm_head = quantize_dynamic(holder, {nn.Linear}, dtype=torch.qint8, inplace=True)["head"]
+
+
+def release_memory() -> None:
+    """Give freed memory back: the CUDA cache, and glibc's heap (else RSS stays high)."""
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    trim_heap()
+
+
+def trim_heap() -> None:
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass

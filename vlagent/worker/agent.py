@@ -1,0 +1,90 @@
+"""The background agent: the inference worker and the folder watcher, one per data home.
+
+``vlagent watch`` runs it in the foreground; the desktop app runs the same object
+beside its windows. It takes the data home's lock (two workers on one database would
+fight), wires the watcher to wake the worker, and follows ``config.toml``: a setting
+changed by another process (``vlagent config privacy.paused true``) reaches the
+running agent within a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from vlagent.watch.watcher import FolderWatcher
+from vlagent.worker.inference import InferenceWorker
+from vlagent.worker.lock import InstanceLock
+
+log = logging.getLogger(__name__)
+
+CONFIG_CHECK_S = 1.0
+
+
+class Agent:
+    def __init__(self, home, settings, folders=None, *, worker_kwargs: dict | None = None,
+                 watcher_kwargs: dict | None = None):
+        """``folders``: watch these (default: the ``watch.folders`` setting, followed live)."""
+        self.home = home
+        self.settings = settings
+        self.lock = InstanceLock(home.root)
+        self.worker = InferenceWorker(home, settings, **(worker_kwargs or {}))
+        self.watcher = FolderWatcher(home, settings, folders, on_ingested=self._ingested,
+                                     **(watcher_kwargs or {}))
+        self._stop = threading.Event()
+        self._config_thread: threading.Thread | None = None
+
+    def _ingested(self, outcome, priority: int) -> None:
+        self.worker.wake(priority)
+
+    def start(self) -> "Agent":
+        """Take the lock (raises :class:`~vlagent.worker.lock.AlreadyRunning`) and start."""
+        self.home.ensure()
+        self.lock.acquire()
+        try:
+            self.worker.start()
+            self.watcher.start()
+        except BaseException:
+            self.lock.release()
+            raise
+        if self.settings.path is not None:
+            self._config_thread = threading.Thread(target=self._follow_config, name="vlagent-config", daemon=True)
+            self._config_thread.start()
+        return self
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Stop the watcher, then the worker (a model batch in flight is requeued); every
+        job is left pending or finished. Returns False if a thread did not end in time."""
+        self._stop.set()
+        ok = self.watcher.stop(timeout)
+        ok = self.worker.stop(timeout) and ok
+        if self._config_thread is not None:
+            self._config_thread.join(5)
+        self.lock.release()
+        return ok
+
+    def set_paused(self, paused: bool) -> None:
+        """The privacy switch: saved, so it survives a restart and reaches other processes."""
+        self.settings.set("privacy.paused", paused, save=True)
+
+    def _follow_config(self) -> None:
+        path = self.settings.path
+        last = _mtime(path)
+        while not self._stop.wait(CONFIG_CHECK_S):
+            now = _mtime(path)
+            if now != last:
+                last = now
+                try:
+                    changed = self.settings.reload()
+                except Exception:
+                    log.exception("could not reload %s", path)
+                    continue
+                if changed:
+                    log.info("settings changed: %s", ", ".join(changed))
+
+
+def _mtime(path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
