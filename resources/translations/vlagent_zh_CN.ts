@@ -632,10 +632,6 @@
         <translation>OCR 线程数</translation>
     </message>
     <message>
-        <source>CPU threads for OCR (0 = all cores)</source>
-        <translation>OCR 使用的 CPU 线程数（0 = 全部核心）</translation>
-    </message>
-    <message>
         <source>Backend</source>
         <translation>后端</translation>
     </message>
@@ -780,16 +776,28 @@
         <translation>模型线程数</translation>
     </message>
     <message>
+        <source>CPU threads for OCR (0 = chosen per image: all cores while they are free, fewer when other programs keep them busy)</source>
+        <translation>OCR 使用的 CPU 线程数（0 = 按图片自动选择：核心空闲时用全部核心，其他程序占用时减少）</translation>
+    </message>
+    <message>
+        <source>OCR detector pixels</source>
+        <translation>OCR 检测像素数</translation>
+    </message>
+    <message>
+        <source>Pixels the text detector looks at per image: larger images are scaled down to this (tall ones are read in bands); fewer is faster but may miss tiny text</source>
+        <translation>文字检测器对每张图片查看的像素数：更大的图片会缩小到此值（长图分段读取）；越少越快，但可能漏掉很小的文字</translation>
+    </message>
+    <message>
+        <source>Enhance low-contrast text</source>
+        <translation>增强低对比度文字</translation>
+    </message>
+    <message>
+        <source>Read low-contrast images a second time with their contrast stretched</source>
+        <translation>对低对比度图片拉伸对比度后再识别一次</translation>
+    </message>
+    <message>
         <source>CPU threads for the model (0 = all cores but one)</source>
-        <translation>模型使用的 CPU 线程数（0 = 保留一个核心，其余全部使用）</translation>
-    </message>
-    <message>
-        <source>API queue limit</source>
-        <translation>API 队列上限</translation>
-    </message>
-    <message>
-        <source>Model requests the API lets wait for the worker; more are answered 429 (retry later)</source>
-        <translation>API 允许排队等待后台模型的请求数；超出的请求返回 429（请稍后重试）</translation>
+        <translation>模型使用的 CPU 线程数（0 = 除一个核心外的全部核心）</translation>
     </message>
     <message>
         <source>Unload after idle (s)</source>
@@ -1013,7 +1021,7 @@
     </message>
     <message>
         <source>Allow binding the API to an address other than loopback (other machines can then reach it; the token is still required)</source>
-        <translation>允许 API 绑定到回环以外的地址（其他机器可访问；仍需令牌）</translation>
+        <translation>允许将 API 绑定到回环以外的地址（其他机器即可访问；仍需令牌）</translation>
     </message>
     <message>
         <source>API body limit</source>
@@ -1022,6 +1030,14 @@
     <message>
         <source>Largest API request body</source>
         <translation>API 请求体的最大字节数</translation>
+    </message>
+    <message>
+        <source>API queue limit</source>
+        <translation>API 队列上限</translation>
+    </message>
+    <message>
+        <source>Model requests the API lets wait for the worker; more are answered 429 (retry later)</source>
+        <translation>API 允许排队等待后台处理的模型请求数；超出的请求返回 429（稍后重试）</translation>
     </message>
 </context>
 <context>

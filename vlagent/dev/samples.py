@@ -114,6 +114,51 @@ def screenshot_like(width: int = 1920, height: int = 1080, *, lang: str = "mixed
     return img, drawn
 
 
+def two_column_page(width: int = 1400, height: int = 900, *, seed: int = 0, font_size: int = 20,
+                    gap: int = 80) -> tuple[Image.Image, list[str]]:
+    """An article in two columns whose lines sit at the same heights side by side. The
+    ground truth is the left column top to bottom, then the right one (reading order)."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (width, height), "white")
+    d = ImageDraw.Draw(img)
+    f = font(font_size)
+    pool = EN_SENTENCES + ZH_SENTENCES
+    col_w = (width - 2 * 40 - gap) // 2
+    drawn: list[str] = []
+    for x0 in (40, 40 + col_w + gap):
+        y = 40
+        while y < height - 2 * font_size:
+            # Trim each sentence to the column width so columns never touch.
+            line = rng.choice(pool)
+            while d.textlength(line, font=f) > col_w and " " in line:
+                line = line.rsplit(" ", 1)[0]
+            while d.textlength(line, font=f) > col_w:
+                line = line[:-1]
+            d.text((x0, y), line, fill=(25, 25, 25), font=f)
+            drawn.append(line)
+            y += int(font_size * 1.8)
+    return img, drawn
+
+
+def low_contrast_text(lines: list[str] | str = ("Limited offer ends Sunday", "限时优惠周日结束"), *,
+                      bg: tuple = (250, 160, 40), fg: tuple = (236, 138, 22),
+                      font_size: int = 30) -> tuple[Image.Image, list[str]]:
+    """Text barely distinguishable from its background (orange on orange, like a banner)."""
+    lines = [lines] if isinstance(lines, str) else list(lines)
+    return text_image(lines, font_size=font_size, bg=bg, fg=fg, margin=24), lines
+
+
+def ui_label(text: str = "Save changes", size: tuple[int, int] = (172, 22), *, font_size: int = 14,
+             bg: tuple = (240, 240, 240), fg: tuple = (30, 30, 30)) -> Image.Image:
+    """A small crop of a user interface: one line of UI-sized text, vertically centred."""
+    img = Image.new("RGB", size, bg)
+    d = ImageDraw.Draw(img)
+    f = font(font_size)
+    _, top, _, bottom = d.textbbox((0, 0), text, font=f)
+    d.text((6, (size[1] - (bottom - top)) // 2 - top), text, fill=fg, font=f)
+    return img
+
+
 def photo_like(width: int = 800, height: int = 600, *, seed: int = 0) -> Image.Image:
     """A text-free picture: a gradient sky, hills and blobs, lightly blurred."""
     rng = random.Random(seed)

@@ -8,9 +8,14 @@ from vlagent.ocr.base import OcrEngine, OcrLine, OcrResult
 def create_engine(settings) -> OcrEngine:
     name = settings.get("ocr.engine")
     if name == "rapidocr":
-        from vlagent.ocr.rapid import RapidOcrEngine
+        from vlagent.ocr.rapid import RapidOcrConfig, RapidOcrEngine
 
-        return RapidOcrEngine(min_score=settings.get("ocr.min_score"), threads=settings.get("ocr.threads"))
+        return RapidOcrEngine(RapidOcrConfig(
+            min_score=settings.get("ocr.min_score"),
+            threads=settings.get("ocr.threads"),
+            det_max_pixels=settings.get("ocr.det_max_pixels"),
+            enhance=settings.get("ocr.enhance_low_contrast"),
+        ))
     raise ValueError(f"unknown OCR engine {name!r}")
 
 

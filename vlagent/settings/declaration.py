@@ -80,7 +80,16 @@ SETTINGS: list[Setting] = [
     Setting("ocr.engine", "choice", "rapidocr", "OCR engine", choices=("rapidocr",), label="OCR engine"),
     Setting("ocr.min_score", "float", 0.5, "Drop OCR lines with a lower confidence", minimum=0.0, maximum=1.0,
             label="Min OCR confidence"),
-    Setting("ocr.threads", "int", 0, "CPU threads for OCR (0 = all cores)", minimum=0, label="OCR threads"),
+    Setting("ocr.threads", "int", 0,
+            "CPU threads for OCR (0 = chosen per image: all cores while they are free, fewer when "
+            "other programs keep them busy)", minimum=0, label="OCR threads"),
+    Setting("ocr.det_max_pixels", "int", 1280 * 720,
+            "Pixels the text detector looks at per image: larger images are scaled down to this "
+            "(tall ones are read in bands); fewer is faster but may miss tiny text",
+            minimum=64 * 64, label="OCR detector pixels"),
+    Setting("ocr.enhance_low_contrast", "bool", True,
+            "Read low-contrast images a second time with their contrast stretched",
+            label="Enhance low-contrast text"),
     # --- VLM -----------------------------------------------------------------------------
     Setting("vlm.backend", "choice", "transformers", "Where the vision-language model runs",
             choices=("transformers", "openai"), cli=MODEL_CMDS, label="Backend"),
