@@ -36,7 +36,7 @@ from PIL import Image  # noqa: E402
 
 from vlagent.dev import samples  # noqa: E402
 from vlagent.ocr.imageprep import to_bgr  # noqa: E402
-from vlagent.ocr.metrics import cer, cer_unordered  # noqa: E402
+from vlagent.eval.metrics import cer, cer_unordered  # noqa: E402
 from vlagent.ocr.rapid import RapidOcrEngine  # noqa: E402
 
 

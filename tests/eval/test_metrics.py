@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from vlagent.eval.metrics import caption_scores, caption_tokens, cer, char_errors, normalize, word_recall, words
+from vlagent.eval.metrics import caption_scores, caption_tokens, cer, cer_unordered, char_errors, normalize, word_recall, words
 
 
 def test_cer_of_known_strings():
@@ -75,3 +75,10 @@ def test_caption_scores_reject_mismatched_input():
         caption_scores(["a"], [])
     with pytest.raises(ValueError):
         caption_scores(["a"], [[]])
+
+
+def test_order_counts_for_cer_but_not_for_the_unordered_variant():
+    ref = ["left column", "right column"]
+    assert cer("\n".join(ref), "right column\nleft column") > 0.3
+    assert cer_unordered(ref, ["right column", "left column"]) == 0.0
+    assert cer_unordered(ref, ["right colunn", "left column"]) == pytest.approx(1 / 24)

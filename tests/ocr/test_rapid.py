@@ -7,7 +7,7 @@ from PIL import Image
 
 from vlagent.dev import samples
 from vlagent.ocr import OcrEngine, OcrResult, create_engine
-from vlagent.ocr.metrics import cer
+from vlagent.eval.metrics import cer
 
 
 def read(engine, img) -> OcrResult:

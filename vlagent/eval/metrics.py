@@ -96,7 +96,13 @@ def char_errors(reference: str, hypothesis: str) -> CharErrors:
 
 
 def cer(reference: str, hypothesis: str) -> float:
+    """Character error rate in reading order: lines in the wrong order count as errors."""
     return char_errors(reference, hypothesis).cer
+
+
+def cer_unordered(reference_lines: list[str], hypothesis_lines: list[str]) -> float:
+    """CER with both sides' lines sorted first: recognition accuracy, whatever the order."""
+    return cer("\n".join(sorted(reference_lines)), "\n".join(sorted(hypothesis_lines)))
 
 
 @dataclass
