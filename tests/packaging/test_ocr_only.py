@@ -8,13 +8,29 @@ import sys
 
 from tests.conftest import REPO, cli_env
 
-NO_TORCH = "import sys; sys.modules['torch'] = None; from vlagent.cli.main import main; sys.exit(main(['doctor']))"
+NO_TORCH = "import sys; sys.modules['torch'] = None; from vlagent.cli.main import main; sys.exit(main(sys.argv[1:]))"
+
+
+def without_torch(home, *args):
+    return subprocess.run([sys.executable, "-c", NO_TORCH, *map(str, args)], capture_output=True, text=True,
+                          timeout=180, env=cli_env(home), cwd=str(REPO))
 
 
 def test_doctor_without_torch_passes_and_names_the_extra(vlagent_home):
-    proc = subprocess.run([sys.executable, "-c", NO_TORCH], capture_output=True, text=True, timeout=180,
-                          env=cli_env(vlagent_home), cwd=str(REPO))
+    proc = without_torch(vlagent_home, "doctor")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "[-- ] torch: installed=False, note=not installed; the local model needs: pip install 'vlagent[vlm]'" \
         in proc.stdout
     assert "[ok ] ocr:" in proc.stdout
+
+
+def test_without_torch_ocr_indexes_and_the_model_says_what_to_install(vlagent_home, text_png, tiny_model_dir):
+    img = text_png(["Invoice 2024-0193", "发票总金额"], name="bill.png")
+    indexed = without_torch(vlagent_home, "index", img)
+    assert indexed.returncode == 0, indexed.stdout + indexed.stderr
+    found = without_torch(vlagent_home, "search", "发票")
+    assert "bill.png" in found.stdout
+    described = without_torch(vlagent_home, "describe", img, "--model", tiny_model_dir)
+    assert described.returncode == 1
+    assert "needs the torch package, which is not installed (pip install 'vlagent[vlm]'" in described.stderr
+    assert "Traceback" not in described.stderr

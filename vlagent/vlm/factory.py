@@ -24,5 +24,7 @@ def create_engine(settings, home) -> VlmEngine:
     except ModuleNotFoundError as e:
         if e.name == module_name:
             raise VlmError(f"the {backend} backend is not part of this installation") from None
-        raise VlmError(f"the {backend} backend needs the {e.name} package, which is not installed") from None
+        hint = " (pip install 'vlagent[vlm]', or use a remote server: vlm.backend openai)" \
+            if backend == "transformers" else ""
+        raise VlmError(f"the {backend} backend needs the {e.name} package, which is not installed{hint}") from None
     return getattr(module, class_name)(settings, home)
