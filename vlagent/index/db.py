@@ -7,6 +7,7 @@ touches the index opens its own connection with :func:`connect`.
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 from vlagent.index.migrations import migrate
@@ -37,7 +38,7 @@ def connect(path: Path | str, *, migrate_schema: bool = True, readonly: bool = F
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if not readonly:
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
@@ -45,6 +46,22 @@ def connect(path: Path | str, *, migrate_schema: bool = True, readonly: bool = F
     if migrate_schema and not readonly:
         migrate(db)
     return db
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """WAL is a property of the file: only its first opener switches it. That switch needs
+    the file to itself and SQLite answers "locked" at once, without waiting the busy timeout,
+    when another connection (a new agent's second thread) is creating the schema meanwhile."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class transaction:

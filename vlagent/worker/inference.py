@@ -189,7 +189,14 @@ class InferenceWorker:
     def _main(self) -> None:
         from vlagent.index.store import Index
 
-        index = Index.open(self.home)
+        try:
+            index = Index.open(self.home)
+        except Exception as e:  # an unusable index: say so, instead of leaving callers waiting
+            log.exception("the worker could not open the index")
+            self.status.error = f"{e.__class__.__name__}: {e}"
+            self._started.set()
+            self._set_state(STOPPED, force=True)
+            return
         error = None
         try:
             self.runner = self._build_runner(index)
