@@ -78,9 +78,15 @@ def test_two_column_page_reads_column_by_column(engine):
 
 
 def test_image_without_text_gives_no_lines(engine):
-    for seed in (100, 105):  # 105: the detector alone reports the whole photo as one "line"
-        res = read(engine, samples.photo_like(seed=seed))
+    photos = [samples.photo_like(seed=100), samples.photo_like(seed=105),  # 105: the detector alone
+              samples.photo_like(320, 200, seed=7)]  # reports the whole photo as one "line"; 7 too, small
+    for photo in photos:
+        res = read(engine, photo)
         assert res.lines == [] and res.text == ""
+
+
+def test_a_small_image_that_is_one_word_is_still_read(engine):
+    assert read(engine, samples.text_image(["OK"], font_size=40)).text == "OK"
 
 
 @pytest.mark.parametrize("size", [(1, 1), (3, 500), (500, 2)])

@@ -174,13 +174,21 @@ class RapidOcrEngine:
                 bw, bh = np.ptp(box[:, 0]), np.ptp(box[:, 1])
                 if bw < 2 or bh < 2:
                     continue
-                if bw > 0.9 * w and bh > 0.9 * h and max(w, h) >= cfg.small_side:
+                if bw > 0.9 * w and bh > 0.9 * h and not _line_shaped(w, h, cfg.small_side):
                     continue  # the detector's known false alarm on smooth photos: "a line" as big as the picture
                 boxes.append(box)
         _add(timings, "det_ms", _ms(t))
         timings["det_scale"] = round(plan.scale, 3)
         timings["det_tiles"] = len(plan.tiles)
         return boxes
+
+
+def _line_shaped(w: int, h: int, small_side: int) -> bool:
+    """Could the whole image be one line of text? Small and elongated (a crop of a label or
+    a word), or tiny (one character); a small photo is neither."""
+    if max(w, h) >= small_side:
+        return False
+    return max(w, h) >= 2 * min(w, h) or min(w, h) <= 64
 
 
 def _det_input(bgr: np.ndarray, scale: float) -> np.ndarray:
