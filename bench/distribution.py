@@ -2,8 +2,8 @@
 fresh venv, and start-up time of ``vlagent --version`` / ``vlagent search`` from the checkout,
 the installed wheel and the frozen app (when built: packaging/build-frozen.sh).
 
-    python bench/packaging.py                  # 3 builds/installs, 7 start-ups each
-    python bench/packaging.py --repeats 5 --frozen dist/vlagent/vlagent
+    python bench/distribution.py                  # 3 builds/installs, 7 start-ups each
+    python bench/distribution.py --repeats 5 --frozen dist/vlagent/vlagent
 
 Installs use --no-deps with the running interpreter's site-packages on the fresh venv's path
 (a .pth line), so the install time is vlagent's own, not a download of torch. Start-up is
