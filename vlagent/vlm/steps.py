@@ -9,11 +9,11 @@ queue. OCR never depends on any of this.
 from __future__ import annotations
 
 import dataclasses
-import threading
 
 from vlagent.index.store import Result
 from vlagent.ingest.runner import StepError, StepOutput
 from vlagent.vlm.base import ChatMessage, Generation, GenerationOptions, OutOfMemory, VlmError
+from vlagent.vlm.factory import LazyEngine
 from vlagent.vlm.prompts import describe_prompt, transcribe_prompt
 
 try:  # the worker's runner hands each batch a cancel token and a sink for streamed text
@@ -26,23 +26,6 @@ OPTION_FIELDS = {f.name for f in dataclasses.fields(GenerationOptions)}
 
 def _context():
     return step_context() if step_context is not None else None
-
-
-class SharedEngine:
-    """The engine the steps share, created on first use (no torch import before that)."""
-
-    def __init__(self, settings, home, engine=None):
-        self.settings, self.home = settings, home
-        self._engine = engine
-        self._lock = threading.Lock()
-
-    def get(self):
-        with self._lock:
-            if self._engine is None:
-                from vlagent.vlm.factory import create_engine
-
-                self._engine = create_engine(self.settings, self.home)
-            return self._engine
 
 
 def step_error(e: VlmError) -> StepError:
@@ -68,7 +51,7 @@ def outputs_for(kind: str, gens: list[Generation], prompt_param: str) -> list[St
 class ImageStep:
     """One prompt over a batch of images (description or transcription)."""
 
-    def __init__(self, kind: str, result_kind: str, prompt_fn, engine: SharedEngine, settings):
+    def __init__(self, kind: str, result_kind: str, prompt_fn, engine: LazyEngine, settings):
         self.kind, self.result_kind, self.prompt_fn = kind, result_kind, prompt_fn
         self.engine, self.settings = engine, settings
 
@@ -95,7 +78,7 @@ class AskStep:
     kind = "ask"
     batch_size = 1
 
-    def __init__(self, engine: SharedEngine, settings, load_image):
+    def __init__(self, engine: LazyEngine, settings, load_image):
         self.engine, self.settings, self.load_image = engine, settings, load_image
 
     def run(self, jobs, images):
@@ -133,9 +116,9 @@ class AskStep:
         return StepOutput([result_from("answer", g, prompt=question, extra=extra)])
 
 
-def register_vlm_steps(runner, settings, home, engine=None) -> SharedEngine:
+def register_vlm_steps(runner, settings, home, engine=None) -> LazyEngine:
     """Register ``describe``, ``transcribe`` and ``ask`` on ``runner``, sharing one engine."""
-    shared = SharedEngine(settings, home, engine)
+    shared = engine if isinstance(engine, LazyEngine) else LazyEngine(settings, home, engine)
     runner.register(ImageStep("describe", "description", describe_prompt, shared, settings))
     runner.register(ImageStep("transcribe", "vlm_ocr", transcribe_prompt, shared, settings))
     runner.register(AskStep(shared, settings, runner.load_image))

@@ -479,46 +479,6 @@ def _default_engine(settings, home):
 
     if importlib.util.find_spec("vlagent.vlm.factory") is None:
         return None
+    from vlagent.vlm.factory import LazyEngine
+
     return LazyEngine(settings, home)
-
-
-class LazyEngine:
-    """A :class:`~vlagent.vlm.base.VlmEngine` that builds the configured one on first use."""
-
-    def __init__(self, settings, home):
-        self.settings, self.home = settings, home
-        self._engine = None
-        self._lock = threading.Lock()
-
-    def _get(self):
-        with self._lock:
-            if self._engine is None:
-                from vlagent.vlm.factory import create_engine
-
-                self._engine = create_engine(self.settings, self.home)
-            return self._engine
-
-    @property
-    def name(self) -> str:
-        return self._get().name
-
-    @property
-    def model_id(self) -> str:
-        return self._engine.model_id if self._engine is not None else self.settings.get("vlm.model")
-
-    @property
-    def loaded(self) -> bool:
-        return self._engine is not None and self._engine.loaded
-
-    def load(self) -> None:
-        self._get().load()
-
-    def unload(self) -> None:
-        if self._engine is not None:
-            self._engine.unload()
-
-    def describe(self, images, prompt, options=None, cancel=None):
-        return self._get().describe(images, prompt, options, cancel=cancel)
-
-    def chat(self, messages, options=None, on_token=None, cancel=None):
-        return self._get().chat(messages, options, on_token=on_token, cancel=cancel)
