@@ -264,22 +264,30 @@ def bench_stall(model_dirs: list[tuple[str, Path]]) -> list[tuple]:
             bridge.start()
             timer.start()
 
-            def run_until(cond, timeout=600):
+            def pump(seconds):
+                end = time.perf_counter() + seconds
+                while time.perf_counter() < end:
+                    app.processEvents()
+                    time.sleep(0.001)
+
+            def run_until(cond, what, timeout=600):
                 end = time.perf_counter() + timeout
-                while not cond() and time.perf_counter() < end:
+                while not cond():
+                    if time.perf_counter() > end:
+                        raise SystemExit(f"{label}: gave up after {timeout} s waiting for {what}")
                     app.processEvents()
                     time.sleep(0.001)
 
             states = []
             bridge.status_changed.connect(lambda st: states.append(st.state))
-            run_until(lambda: bridge.running and "idle" in states)  # started, OCR warmed up
+            run_until(lambda: bridge.running and "idle" in states, "the worker to start")  # OCR warmed up
             lateness.clear()
-            run_until(lambda: False, 2.0)
+            pump(2.0)
             baseline = max(lateness) if lateness else 0.0
             lateness.clear()
             t0 = time.perf_counter()
             bridge.preload_model()
-            run_until(lambda: bridge.worker.engine is not None and bridge.worker.engine.loaded)
+            run_until(lambda: bridge.worker.engine is not None and bridge.worker.engine.loaded, "the model to load")
             load_s = time.perf_counter() - t0
             during = list(lateness)
             timer.stop()

@@ -62,7 +62,7 @@ def main() -> int:
         "vlagent model pull --hub modelscope": [py, "-m", "vlagent", "model", "pull", ID, "--hub", "modelscope", "-q"],
     }
     print(f"payload {total / 2**20:.0f} MB (big shard {args.mb} MB), {args.repeats} repeats, wall time incl. "
-          f"process start; shared 2-core machine\n")
+          f"process start; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}\n")
     print(f"{'what':<46} {'median s':>9} {'p95 s':>7} {'MB/s':>7}")
     baseline = None
     with FakeHub({ID: Repo(files)}, chunk=1024 * 1024) as hub:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,13 @@ def cli_env(home: Path | None = None, **extra) -> dict:
         env["VLAGENT_HOME"] = str(home)
     env.update({k: str(v) for k, v in extra.items()})
     return env
+
+
+def searchable_words(text: str) -> str:
+    """Two adjacent Chinese characters, or a Latin word, taken from generated text."""
+    m = re.search(r"[\u4e00-\u9fff]{2}", text) or re.search(r"[A-Za-z]{3,}", text)
+    assert m, f"nothing searchable in {text!r}"
+    return m.group(0)
 
 
 def run_cli(*args, home: Path | None = None, input: bytes | str | None = None, timeout: float = 300,

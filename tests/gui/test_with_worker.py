@@ -6,13 +6,13 @@ tray follows the worker's state."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sqlite3
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from tests.conftest import searchable_words
 from tests.gui.conftest import WAIT, wait_for_query
 
 
@@ -61,11 +61,10 @@ def test_ask_streams_an_answer_that_is_stored_and_searchable(qtbot, model_app, g
     window.set_query("zebracorn")
     wait_for_query(qtbot, window, "zebracorn")
     assert [r["id"] for r in window.model.records] == [image_id]
-    word = next(iter(re.findall(r"[A-Za-z]{3,}", answer)), None)
-    if word:
-        window.set_query(word)
-        wait_for_query(qtbot, window, word)
-        assert image_id in [r["id"] for r in window.model.records]
+    word = searchable_words(answer)
+    window.set_query(word)
+    wait_for_query(qtbot, window, word)
+    assert image_id in [r["id"] for r in window.model.records]
 
 
 def test_describe_again_shows_the_new_description(qtbot, model_app, gui_home):

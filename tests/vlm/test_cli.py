@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .test_steps import searchable_words
+from tests.conftest import searchable_words
 
 FAST = ["--vlm-max-new-tokens", "10", "--vlm-max-pixels", str(128 * 28 * 28), "--vlm-cpu-quantize", "false"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vlagent.vlm import VlmError
+from vlagent.vlm.openai_backend import OpenAIEngine
 from vlagent.vlm.factory import create_engine
 from vlagent.vlm.prompts import DESCRIBE, TRANSCRIBE, describe_prompt, system_language, transcribe_prompt
 
@@ -37,9 +37,5 @@ def test_factory_builds_the_configured_backend(settings, home):
     assert engine.name == "transformers" and engine.model_id == "Qwen/Qwen2.5-VL-3B-Instruct"
     assert not engine.loaded  # nothing is loaded until used
     settings.override("vlm.backend", "openai")
-    try:
-        other = create_engine(settings, home)
-    except VlmError as e:  # until the remote backend lands
-        assert "openai backend is not part of this installation" in str(e)
-    else:
-        assert other.name == "openai"
+    other = create_engine(settings, home)
+    assert isinstance(other, OpenAIEngine) and other.name == "openai" and not other.loaded

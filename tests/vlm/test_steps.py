@@ -3,7 +3,6 @@ what happens to jobs when the model is missing."""
 
 from __future__ import annotations
 
-import re
 
 import pytest
 from PIL import Image
@@ -15,14 +14,9 @@ from vlagent.ingest.pipeline import Ingestor
 from vlagent.ingest.workers import build_runner
 from vlagent.vlm.prompts import DESCRIBE, TRANSCRIBE
 
+from tests.conftest import searchable_words
+
 from .conftest import TEST_DEFAULTS
-
-
-def searchable_words(text: str) -> str:
-    """Two adjacent Chinese characters, or a Latin word, taken from generated text."""
-    m = re.search(r"[\u4e00-\u9fff]{2}", text) or re.search(r"[A-Za-z]{3,}", text)
-    assert m, f"nothing searchable in {text!r}"
-    return m.group(0)
 
 
 @pytest.fixture
