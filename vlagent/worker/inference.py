@@ -297,8 +297,8 @@ class InferenceWorker:
             else:
                 handle._fail(VlmError(rep.error or "the question could not be answered"))
         elif handle is not None and handle.cancel_requested:
-            # Given back to the queue while its asker cancelled: it must not run later.
-            del self._asks[rep.job.id]
+            # Given back to the queue while its asker cancelled: it must not run later
+            # (_cancel_queued takes the handle out of _asks and tells the asker).
             self._cancel_queued(rep.job.id)
         for fn in self._job_listeners:
             _safe(fn, rep)
