@@ -107,7 +107,7 @@ def run(ctx, args) -> int:
         "platform": platform.platform(),
         "home": str(ctx.home.root),
         "packages": {d: _version(d) for d in ("torch", "torchvision", "transformers", "accelerate", "qwen-vl-utils",
-                                              "rapidocr", "onnxruntime", "PySide6-Essentials", "sqlite-utils",
+                                              "rapidocr", "onnxruntime", "PySide6-Essentials",
                                               "watchdog", "mss", "pynput", "huggingface_hub", "modelscope")},
         "index": check_index(ctx),
         "display": check_display(),

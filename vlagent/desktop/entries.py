@@ -59,10 +59,10 @@ def watch_unit(launcher: list[str]) -> str:
     ])
 
 
-def is_ours(path, text: str | None = None) -> bool:
+def is_ours(path) -> bool:
     """Whether ``path`` (a desktop entry or unit) was written by install-desktop."""
     try:
-        text = path.read_text(encoding="utf-8") if text is None else text
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return False
     return MARKER in text.splitlines() or text.startswith(UNIT_MARKER)

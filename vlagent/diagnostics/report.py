@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 from vlagent.diagnostics.logfiles import log_files, tail
 
 LOG_LINES = 200
 REDACTED = "***"
 SECRET_NAME = re.compile(r"(^|_)(key|token|secret|password|passwd|credentials?)$", re.I)  # not max_new_tokens
-TOKEN_FILES = ("api-token",)  # in the data home
 TOKEN_SHAPES = [
     (re.compile(r"(?i)(bearer\s+)\S+"), r"\1" + REDACTED),
     (re.compile(r"\bvla-[A-Za-z0-9_-]{16,}"), REDACTED),  # the API token's own format
@@ -36,12 +34,13 @@ def _secrets(home, settings) -> list[str]:
     """Exact secret values to scrub: the token files' contents and secret settings."""
     from vlagent.settings import SETTINGS
 
+    from vlagent.api.token import token_path
+
     found = []
-    for name in TOKEN_FILES:
-        try:
-            found.append(Path(home.root, name).read_text(encoding="utf-8", errors="replace").strip())
-        except OSError:
-            pass
+    try:
+        found.append(token_path(home).read_text(encoding="utf-8", errors="replace").strip())
+    except OSError:
+        pass
     for s in SETTINGS:
         value = settings.get(s.key)
         if isinstance(value, str) and (s.type == "secret" or SECRET_NAME.search(s.name)):

@@ -19,25 +19,12 @@ from vlagent.gui.backend import Backend
 from vlagent.gui.capture_actions import CaptureController
 from vlagent.gui.icons import app_icon
 from vlagent.gui.tray import Tray
+from vlagent.vlm.loading import trim_heap
 
 log = logging.getLogger(__name__)
 
 FAILURE_NOTIFY_EVERY_S = 60.0  # job failures are reported at most this often
 EXCERPT = 160
-
-
-def trim_heap() -> None:
-    """Give freed heap memory back to the OS (glibc keeps it: after OCR the worker's arena
-    holds ~150 MB it no longer uses). A no-op elsewhere."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    if name and sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(name).malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-            pass
 
 
 def _excerpt(text: str) -> str:

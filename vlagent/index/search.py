@@ -70,11 +70,6 @@ class Page:
     relaxed: bool = False  # nothing matched exactly; these hits match some of the words
 
 
-def build_match(query: str) -> str:
-    """The FTS5 MATCH expression for a user's query ('' when it has nothing searchable)."""
-    return parse(query).match()
-
-
 def search(conn, query: str, *, filters: Filters | None = None, limit: int = 20, offset: int = 0,
            sort: str = "relevance", snippet_width: int = SNIPPET_WIDTH, relax: bool = False) -> Page:
     """A page of hits. ``relax``: when nothing matches exactly, return the images matching some
@@ -243,4 +238,4 @@ def strip_highlight(snippet: str) -> str:
     return highlight(snippet, "", "")
 
 
-__all__ = ["search", "build_match", "Filters", "Hit", "Page", "highlight", "strip_highlight", "HL_START", "HL_END"]
+__all__ = ["search", "Filters", "Hit", "Page", "highlight", "strip_highlight", "HL_START", "HL_END"]

@@ -12,13 +12,11 @@ from PIL import Image
 
 
 def to_bgr(image: Image.Image) -> np.ndarray:
-    """PIL image (any mode) → contiguous BGR uint8 array, the layout the PP-OCR models expect."""
-    if image.mode in ("RGBA", "LA", "P", "PA"):
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(flat, rgba)  # transparent areas read as white paper
-    rgb = np.asarray(image.convert("RGB"))
-    return np.ascontiguousarray(rgb[:, :, ::-1])
+    """PIL image (any mode) → contiguous BGR uint8 array, the layout the PP-OCR models expect;
+    transparent areas read as white paper (:func:`vlagent.imaging.load.to_rgb`)."""
+    from vlagent.imaging.load import to_rgb
+
+    return np.ascontiguousarray(np.asarray(to_rgb(image))[:, :, ::-1])
 
 
 @dataclass(frozen=True)

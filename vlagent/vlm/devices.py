@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,6 @@ class Placement:
     @property
     def on_cuda(self) -> bool:
         return self.device.startswith("cuda")
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def cpu_has_fast_bf16() -> bool:

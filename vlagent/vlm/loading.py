@@ -133,7 +133,11 @@ def release_memory() -> None:
 
 
 def trim_heap() -> None:
+    """Give freed heap memory back to the OS: glibc keeps it (after OCR or a model unload the
+    arena holds memory nothing uses). A no-op off Linux and on libcs without malloc_trim."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
         pass

@@ -11,21 +11,13 @@ from __future__ import annotations
 import dataclasses
 
 from vlagent.index.store import Result
-from vlagent.ingest.runner import StepError, StepOutput
+from vlagent.ingest.runner import StepError, StepOutput, step_context
 from vlagent.vlm.base import ChatMessage, Generation, GenerationOptions, OutOfMemory, VlmError
 from vlagent.vlm.factory import LazyEngine
 from vlagent.vlm.prompts import describe_prompt, transcribe_prompt
 
-try:  # the worker's runner hands each batch a cancel token and a sink for streamed text
-    from vlagent.ingest.runner import step_context
-except ImportError:  # a runner without step contexts: no cancelling, no streaming
-    step_context = None
 
 OPTION_FIELDS = {f.name for f in dataclasses.fields(GenerationOptions)}
-
-
-def _context():
-    return step_context() if step_context is not None else None
 
 
 def step_error(e: VlmError) -> StepError:
@@ -61,11 +53,11 @@ class ImageStep:
 
     def run(self, jobs, images):
         prompt = self.prompt_fn(self.settings)
-        ctx = _context()
+        ctx = step_context()  # the batch's cancel token and sink for streamed text
         try:
             gens = self.engine.get().describe([img.image for img in images], prompt,
                                               GenerationOptions.from_settings(self.settings),
-                                              cancel=ctx.cancel if ctx else None)
+                                              cancel=ctx.cancel)
         except VlmError as e:
             raise step_error(e) from None
         return outputs_for(self.result_kind, gens, prompt)
@@ -103,10 +95,10 @@ class AskStep:
             return StepOutput(error=StepError(f"malformed ask payload: {e}"))
         overrides = {k: v for k, v in (p.get("options") or {}).items() if k in OPTION_FIELDS}
         opts = GenerationOptions.from_settings(self.settings, **overrides)
-        ctx = _context()
+        ctx = step_context()  # the batch's cancel token and sink for streamed text
         try:
-            g = self.engine.get().chat(messages, opts, on_token=(lambda piece: ctx.token(job, piece)) if ctx else None,
-                                       cancel=ctx.cancel if ctx else None)
+            g = self.engine.get().chat(messages, opts, on_token=lambda piece: ctx.token(job, piece),
+                                       cancel=ctx.cancel)
         except VlmError as e:
             return StepOutput(error=step_error(e))
         if g.finish_reason == "cancelled":

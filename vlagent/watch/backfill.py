@@ -36,7 +36,6 @@ class Backfill:
         self.on_outcome, self.on_gone = on_outcome, on_gone
         self.counts: Counter = Counter()
         self._steps = self._run()
-        self.done = False
 
     def step(self, budget_s: float) -> bool:
         """Advance for about ``budget_s`` seconds; True when the folder is finished."""
@@ -44,7 +43,6 @@ class Backfill:
         for _ in self._steps:
             if time.monotonic() >= end:
                 return False
-        self.done = True
         return True
 
     def close(self) -> None:

@@ -25,13 +25,11 @@ class Pending:
     path: str
     root: str
     due: float
-    first_seen: float
     last_event: float
     closes: bool  # the observer reports close-write for this file
     writing: bool = False
     complete: bool = False  # closed or moved into place: ready without a stability check
     stat: tuple[int, int] | None = None
-    events: int = 0
 
 
 def _stat(path: str) -> tuple[int, int] | None:
@@ -57,17 +55,13 @@ class Settler:
     def __contains__(self, path: str) -> bool:
         return path in self._pending
 
-    def get(self, path: str) -> Pending | None:
-        return self._pending.get(path)
-
     def touch(self, path: str, root: str, what: str, *, closes: bool) -> None:
         """Record an event for ``path``: created, modified, closed (after writing) or
         complete (moved into place: ready now)."""
         now = self.clock()
         p = self._pending.get(path)
         if p is None:
-            p = self._pending[path] = Pending(path, root, now, now, now, closes)
-        p.events += 1
+            p = self._pending[path] = Pending(path, root, now, now, closes)
         p.last_event = now
         p.stat = _stat(path)
         if what in (CLOSED, COMPLETE):

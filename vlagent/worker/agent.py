@@ -22,15 +22,13 @@ CONFIG_CHECK_S = 1.0
 
 
 class Agent:
-    def __init__(self, home, settings, folders=None, *, worker_kwargs: dict | None = None,
-                 watcher_kwargs: dict | None = None):
+    def __init__(self, home, settings, folders=None, *, worker_kwargs: dict | None = None):
         """``folders``: watch these (default: the ``watch.folders`` setting, followed live)."""
         self.home = home
         self.settings = settings
         self.lock = InstanceLock(home.root)
         self.worker = InferenceWorker(home, settings, **(worker_kwargs or {}))
-        self.watcher = FolderWatcher(home, settings, folders, on_ingested=self._ingested,
-                                     **(watcher_kwargs or {}))
+        self.watcher = FolderWatcher(home, settings, folders, on_ingested=self._ingested)
         self._stop = threading.Event()
         self._config_thread: threading.Thread | None = None
 
@@ -62,10 +60,6 @@ class Agent:
             self._config_thread.join(5)
         self.lock.release()
         return ok
-
-    def set_paused(self, paused: bool) -> None:
-        """The privacy switch: saved, so it survives a restart and reaches other processes."""
-        self.settings.set("privacy.paused", paused, save=True)
 
     def _follow_config(self) -> None:
         path = self.settings.path

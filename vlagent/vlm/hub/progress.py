@@ -33,10 +33,6 @@ class LockedSink:
         self.sink = sink
         self._lock = threading.Lock()
 
-    def grow(self, n: int) -> None:
-        with self._lock:
-            self.sink.set_total((self.sink.total or 0) + n)
-
     def advance(self, n: int, note: str = "") -> None:
         with self._lock:
             if n < 0:  # bytes thrown away (a server that ignored a Range request): more to fetch
