@@ -153,6 +153,17 @@ def test_rerun_with_ocr_queues_what_an_earlier_run_skipped(ingestor, index, sett
     assert sorted(jobs(index, out.image_id)) == [("describe", "pending"), ("ocr", "failed")]
 
 
+def test_a_backlog_job_is_raised_when_its_file_turns_up_again_as_urgent(ingestor, index, tmp_path):
+    from vlagent.index.queue import PRIO_BACKLOG, PRIO_SCREENSHOT
+
+    p = tmp_path / "later.png"
+    photo_like(100, 80, seed=41).save(p)
+    out = ingestor.ingest_path(str(p), priority=PRIO_BACKLOG, steps=["ocr"])
+    ingestor.ingest_path(str(p), priority=PRIO_SCREENSHOT, steps=["ocr"])  # unchanged, now urgent
+    rows = index.query("SELECT kind, state, priority FROM jobs WHERE image_id = ?", (out.image_id,))
+    assert [(r["kind"], r["state"], r["priority"]) for r in rows] == [("ocr", "pending", PRIO_SCREENSHOT)]
+
+
 def test_a_missing_thumbnail_is_made_again(ingestor, index, home, tmp_path):
     p = tmp_path / "a.png"
     photo_like(100, 80, seed=50).save(p)

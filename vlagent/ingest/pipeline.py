@@ -184,8 +184,7 @@ class Ingestor:
         if not force:
             existing = self.index.unchanged_location(path, st.st_size, st.st_mtime)
             if existing is not None:
-                with transaction(self.index.db):
-                    self._enqueue_missing(existing, steps, priority)
+                self._enqueue_missing(existing, steps, priority)  # reads only, unless a step is missing
                 return Outcome(path, UNCHANGED, existing, ms=_ms(t0))
         return _Work(path, st.st_size, st.st_mtime, t0)
 
@@ -247,15 +246,17 @@ class Ingestor:
         return Outcome(path, status, image_id, ms=_ms(work.t0), stages=stages.ms)
 
     def _enqueue_missing(self, image_id: int, steps: list[str], priority: int) -> None:
-        """Queue each step the image has neither a result nor a job for (in any state: a
-        failed job stays failed until retried on purpose, not on every rescan)."""
+        """Queue each step the image has no result for. A job that ended without one (failed,
+        cancelled) stays so until retried on purpose, not on every rescan; a pending or
+        running one goes through enqueue, which keeps it and raises its priority if needed."""
         if not steps:
             return
         conn = self.index.conn
         have = {r[0] for r in conn.execute("SELECT kind FROM results WHERE image_id = ?", (image_id,))}
-        queued = {r[0] for r in conn.execute("SELECT kind FROM jobs WHERE image_id = ?", (image_id,))}
+        ended = {r[0] for r in conn.execute(
+            "SELECT kind FROM jobs WHERE image_id = ? AND state NOT IN ('pending', 'running')", (image_id,))}
         for step in steps:
-            if step in queued or RESULT_OF_STEP[step] in have:
+            if step in ended or RESULT_OF_STEP[step] in have:
                 continue
             prio = priority if step == "ocr" else priority + MODEL_STEP_OFFSET
             self.queue.enqueue(image_id, step, priority=prio)
