@@ -14,11 +14,9 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from vlagent.gui.tasks import TaskThread
+from vlagent.index.queue import MODEL_KINDS
 
 log = logging.getLogger(__name__)
-
-MODEL_KINDS = ("describe", "transcribe", "ask")
-
 
 class AskSession(QObject):
     """One question in flight: ``token`` for each streamed piece, then ``answered`` (an

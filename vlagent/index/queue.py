@@ -27,6 +27,7 @@ PRIO_BACKLOG = 20       # backfill and background describing
 MODEL_STEP_OFFSET = -10
 
 JOB_KINDS = ("ocr", "describe", "transcribe", "ask")
+MODEL_KINDS = ("describe", "transcribe", "ask")  # the kinds that run the vision-language model
 MAX_ATTEMPTS = 3
 LEASE_S = 600.0
 

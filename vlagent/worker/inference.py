@@ -23,7 +23,7 @@ import time
 from concurrent.futures import Future
 from typing import Callable
 
-from vlagent.index.queue import PRIO_INTERACTIVE, PRIO_SCREENSHOT, JobQueue, new_worker_id
+from vlagent.index.queue import MODEL_KINDS, PRIO_INTERACTIVE, PRIO_SCREENSHOT, JobQueue, new_worker_id
 from vlagent.ingest.runner import JobReport, StepContext
 from vlagent.vlm.base import VlmError
 from vlagent.worker.ask import AskAnswer, AskHandle, ask_payload
@@ -31,7 +31,6 @@ from vlagent.worker.status import BUSY, IDLE, PAUSED, STARTING, STOPPED, STOPPIN
 
 log = logging.getLogger(__name__)
 
-MODEL_KINDS = ("describe", "transcribe", "ask")
 PREEMPT_PRIORITY = PRIO_SCREENSHOT  # work at least this urgent interrupts a running model batch
 POLL_S = 2.0  # look at the queue this often when idle (other processes may add jobs)
 STATUS_EVERY_S = 0.25
@@ -473,12 +472,8 @@ def _safe(fn, *args) -> None:
 
 
 def _default_engine(settings, home):
-    """The shared model engine when a model backend is installed; created on first use, so
-    an agent that never runs the model never imports torch."""
-    import importlib.util
-
-    if importlib.util.find_spec("vlagent.vlm.factory") is None:
-        return None
+    """The shared model engine, created on first use: an agent that never runs the model
+    never imports torch (without the [vlm] extra, using it fails with what to install)."""
     from vlagent.vlm.factory import LazyEngine
 
     return LazyEngine(settings, home)
