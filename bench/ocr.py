@@ -1,6 +1,6 @@
 """OCR benchmark: speed and accuracy of RapidOCR as shipped vs vlagent's tuned engine.
 
-    python bench/ocr.py [--repeats 5] [--sets 1080p,crop,two-column,low-contrast] [--ablations]
+    python bench/ocr.py [--repeats 5] [--sets 1080p,1080p-dense,crop,two-column,low-contrast] [--ablations]
 
 Every configuration reads the same generated images (ground truth from
 ``vlagent.dev.samples``) in the same run, interleaved image by image with the order of the
@@ -11,8 +11,10 @@ Configurations:
 - ``rapidocr-no-cls``: the same without the angle classifier (vlagent's first version);
 - ``vlagent``: :class:`vlagent.ocr.rapid.RapidOcrEngine` with its default settings;
 - with ``--ablations``, vlagent with one tuning undone: detector at full resolution
-  (``det-full``), no crop padding (``pad-0``), recogniser batches of 6 (``batch-6``),
-  a fixed thread count instead of the per-image choice (``threads-2``, ``threads-1``).
+  (``det-full``), the detector reading whole bands, empty parts too (``whole-bands``),
+  no crop padding (``pad-0``), recogniser batches of 6 (``batch-6``),
+  lines padded to 320 columns as RapidOCR does (``min-width-320``), one worker instead of
+  one per core (``workers-1``).
 
 Columns: wall ms p50 / p95 and CPU ms p50 per image (CPU counts every thread; on an idle
 2-core machine wall ≈ CPU / 1.85), CER in reading order (the text as a user gets it; line
@@ -46,6 +48,10 @@ def image_sets() -> dict[str, list[tuple[str, Image.Image, list[str]]]]:
         for size in (18, 14):
             img, truth = samples.screenshot_like(1920, 1080, lang=lang, seed=seed + size, font_size=size)
             pages.append((f"{lang}-{size}px", img, truth))
+    dense = []
+    for lang, seed in (("en", 31), ("zh", 32), ("mixed", 33)):
+        img, truth = samples.screenshot_like(1920, 1080, lang=lang, seed=seed, font_size=16, dense=True)
+        dense.append((f"{lang}-dense", img, truth))
     crops = [(t, samples.ui_label(t), [t]) for t in
              ("Save changes", "Last sync 2 min ago", "保存更改", "设置 - 网络", "Export as PDF", "已发送 12 封")]
     columns = [(f"seed{s}", *samples.two_column_page(seed=s)) for s in (0, 4)]
@@ -57,7 +63,7 @@ def image_sets() -> dict[str, list[tuple[str, Image.Image, list[str]]]]:
         page = Image.new("RGB", (1280, 720), bg)
         page.paste(banner, (300, 250))
         faint.append((name, page, truth))
-    return {"1080p": pages, "crop": crops, "two-column": columns, "low-contrast": faint}
+    return {"1080p": pages, "1080p-dense": dense, "crop": crops, "two-column": columns, "low-contrast": faint}
 
 
 class RapidDefault:
@@ -90,10 +96,11 @@ def configurations(ablations: bool) -> dict:
     }
     if ablations:
         configs["vlagent det-full"] = Vlagent(tuned.variant(det_max_pixels=1920 * 1088))
+        configs["vlagent whole-bands"] = Vlagent(tuned.variant(skip_empty=False))
         configs["vlagent pad-0"] = Vlagent(tuned.variant(crop_pad=0.0))
         configs["vlagent batch-6"] = Vlagent(RapidOcrEngine(rec_batch=6))
-        configs["vlagent threads-2"] = Vlagent(RapidOcrEngine(threads=2))
-        configs["vlagent threads-1"] = Vlagent(RapidOcrEngine(threads=1))
+        configs["vlagent min-width-320"] = Vlagent(RapidOcrEngine(rec_min_width=320))
+        configs["vlagent workers-1"] = Vlagent(RapidOcrEngine(threads=1))
     return configs
 
 
@@ -136,7 +143,7 @@ def print_table(title: str, stats: dict, images: list) -> None:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--sets", default="1080p,crop,two-column,low-contrast")
+    ap.add_argument("--sets", default="1080p,1080p-dense,crop,two-column,low-contrast")
     ap.add_argument("--ablations", action="store_true", help="also vlagent with one tuning undone at a time")
     args = ap.parse_args(argv)
 

@@ -776,8 +776,8 @@
         <translation>模型线程数</translation>
     </message>
     <message>
-        <source>CPU threads for OCR (0 = chosen per image: all cores while they are free, fewer when other programs keep them busy)</source>
-        <translation>OCR 使用的 CPU 线程数（0 = 按图片自动选择：核心空闲时用全部核心，其他程序占用时减少）</translation>
+        <source>OCR workers reading parts of an image in parallel, one CPU thread each (0 = one per core, at most 8)</source>
+        <translation>并行读取图片各部分的 OCR 工作线程数，每个占用一个 CPU 线程（0 = 每个核心一个，最多 8 个）</translation>
     </message>
     <message>
         <source>OCR detector pixels</source>

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vlagent.ocr.imageprep import contrast_spread, crop_line, plan_detection, stretch_contrast, to_bgr
+from vlagent.ocr.imageprep import (DetPlan, Tile, brightness_range, busy_area, crop_line, plan_detection, quiet_rows, split_plan,
+                                   stretch_contrast, to_bgr)
 
 PLAN = dict(max_pixels=1280 * 720, min_scale=0.5, small_side=640, small_upscale=2.0)
 
@@ -48,10 +49,13 @@ def test_to_bgr_swaps_channels_and_flattens_transparency_onto_white():
 def test_stretch_contrast_widens_a_narrow_brightness_range():
     arr = np.full((50, 200, 3), 200, np.uint8)
     arr[20:30, 50:150] = 188
-    assert contrast_spread(arr) == pytest.approx(12, abs=1)
-    out = stretch_contrast(arr)
-    assert contrast_spread(out) > 250
-    assert out[25, 100, 0] < 10 and out[5, 5, 0] > 245
+    arr[0, :5] = 0  # a few stray pixels don't count as contrast
+    gray = arr[:, :, 0]
+    assert brightness_range(gray) == (188, 200)
+    out = stretch_contrast(gray, *brightness_range(gray))
+    assert brightness_range(out) == (0, 255)
+    assert out[0, 0] == 0  # darker than the range stays dark
+    assert out[25, 100] < 10 and out[5, 5] > 245
 
 
 def test_crop_line_straightens_pads_with_its_own_edges_and_turns_vertical_text():
@@ -64,3 +68,64 @@ def test_crop_line_straightens_pads_with_its_own_edges_and_turns_vertical_text()
     assert padded.shape[:2] == (30, 100) and padded.min() == 255  # no dark neighbourhood pulled in
     tall = crop_line(arr, np.array([[0, 0], [10, 0], [10, 60], [0, 60]], np.float32), 0.0)
     assert tall.shape[:2] == (10, 60)
+
+
+def striped_page(width=1200, height=1000, gap_at=None, sidebar=True):
+    """A grey image: text-like rows (noise) on a white page with a grey sidebar, and one
+    blank gap of 20 rows at ``gap_at``."""
+    rng = np.random.default_rng(0)
+    arr = np.full((height, width), 255, np.uint8)
+    if sidebar:
+        arr[:, :200] = 230  # a panel border is vertical: it must not stop rows being quiet
+    for y in range(0, height, 24):
+        arr[y:y + 20, 220:1100] = rng.integers(0, 255, (min(20, height - y), 880), dtype=np.uint8)
+    if gap_at is not None:
+        arr[gap_at - 10:gap_at + 10, 200:] = 255
+    return arr
+
+
+def test_quiet_rows_are_the_gaps_between_lines_even_beside_a_sidebar():
+    quiet = quiet_rows(striped_page(gap_at=500))
+    assert quiet[495:505].all()
+    assert not quiet[230:236].any()  # inside a line of "text"
+    assert quiet[21:24].all()  # the 4-row gap between lines: rows 2–4 repeat row 1
+
+
+def test_split_plan_cuts_in_a_gap_between_lines_with_a_small_overlap():
+    page = striped_page(gap_at=470)
+    plan = split_plan(DetPlan(0.6, [Tile(0, 1000, 0.0, 1000.0)]), 2, quiet_rows(page))
+    assert plan.scale == 0.6 and len(plan.tiles) == 2
+    a, b = plan.tiles
+    assert a.keep1 == b.keep0 and 460 <= a.keep1 <= 480  # through the 20-row gap, near the middle
+    assert (a.y0, a.keep0, b.y1, b.keep1) == (0, 0.0, 1000, 1000.0)
+    assert a.y1 - b.y0 == 32  # 16 rows shared each way
+
+
+def test_split_plan_without_a_gap_cuts_in_the_middle_with_the_full_overlap():
+    page = striped_page()
+    page[:, 220:1100] = np.random.default_rng(1).integers(0, 255, (1000, 880), dtype=np.uint8)
+    a, b = split_plan(DetPlan(1.0, [Tile(0, 1000, 0.0, 1000.0)]), 2, quiet_rows(page)).tiles
+    assert a.keep1 == b.keep0 == 500 and (b.y0, a.y1) == (420, 580)
+
+
+def test_split_plan_leaves_short_images_and_banded_plans_alone():
+    one = DetPlan(1.0, [Tile(0, 500, 0.0, 500.0)])
+    assert split_plan(one, 2, np.ones(500, bool)) == one  # each part would be under 320 rows
+    assert split_plan(one, 1, np.ones(500, bool)) == one
+    banded = plan_detection(1080, 20000, **PLAN)
+    assert split_plan(banded, 2, np.ones(20000, bool)) == banded
+    three = split_plan(DetPlan(1.0, [Tile(0, 1000, 0.0, 1000.0)]), 4, np.ones(1000, bool))
+    assert len(three.tiles) == 3  # 1000 rows make at most three parts of 320
+
+
+def test_busy_area_is_where_something_changes_with_a_margin_around_it():
+    ruled = np.full((300, 400), 250, np.uint8)
+    ruled[100, :] = 10  # a horizontal rule from edge to edge: nothing to read
+    assert busy_area(ruled) is None
+    page = np.full((600, 1000), 250, np.uint8)
+    page[:, :150] = 230  # a sidebar: its border changes the same way all along
+    assert busy_area(page) is None
+    page[200:220, 300:500] = np.random.default_rng(2).integers(0, 255, (20, 200), dtype=np.uint8)
+    assert busy_area(page, margin=48) == (251, 151, 549, 269)  # ink at 300–499 × 200–219
+    assert busy_area(page, margin=500) == (0, 0, 1000, 600)
+    assert busy_area(np.full((40, 40), 9, np.uint8)) is None and busy_area(np.zeros((1, 5), np.uint8)) is None

@@ -45,8 +45,10 @@ def test_1080p_screenshot_reads_in_reading_order_with_boxes_and_timings(engine):
     assert res.latency_ms > 0 and res.timings["det_ms"] > 0 and res.timings["rec_ms"] > 0
     assert res.timings["det_scale"] == pytest.approx(2 / 3, abs=0.01)
     assert res.params["passes"] == 1 and res.model.startswith("PP-OCR")
-    assert res.timings["threads"] in engine.config.thread_options()
-    assert res.timings["rec_kcols"] > 5 and res.timings["det_mpx"] == pytest.approx(1280 * 736 / 1e6, abs=1e-3)
+    assert res.timings["workers"] == engine.pool.size
+    assert res.timings["rec_kcols"] > 5
+    assert 0.2 < res.timings["det_mpx"] < 0.5 * 1280 * 720 / 1e6  # the empty right half of the page is skipped
+    assert res.timings["det_tiles"] == min(2, engine.pool.size)  # cut in a gap between lines, read in parallel
 
 
 def test_small_ui_crop_is_read(engine):
@@ -57,7 +59,7 @@ def test_small_ui_crop_is_read(engine):
 
 def test_low_contrast_text_is_read_thanks_to_the_contrast_pass(engine):
     lines = ["Limited offer ends Sunday", "限时优惠周日结束"]
-    banner, _ = samples.low_contrast_text(lines, bg=(200, 200, 200), fg=(190, 190, 190), font_size=20)
+    banner, _ = samples.low_contrast_text(lines, bg=(200, 200, 200), fg=(194, 194, 194), font_size=20)
     page = Image.new("RGB", (1280, 720), (200, 200, 200))
     page.paste(banner, (300, 250))
     without = read(engine.variant(enhance=False), page)
@@ -119,10 +121,30 @@ def test_create_engine_follows_the_settings(settings):
     settings.set("ocr.det_max_pixels", 640 * 360)
     settings.set("ocr.min_score", 0.8)
     settings.set("ocr.enhance_low_contrast", False)
-    settings.set("ocr.threads", 1)
+    settings.set("ocr.threads", 3)
     eng = create_engine(settings)
     assert eng.config.det_max_pixels == 640 * 360 and eng.config.min_score == 0.8 and not eng.config.enhance
     img, _ = samples.screenshot_like(1280, 720, lang="en", seed=2)
     res = eng.recognize(img)
-    assert res.timings["det_scale"] == pytest.approx(0.5, abs=0.01) and res.timings["threads"] == 1
+    assert res.timings["det_scale"] == pytest.approx(0.5, abs=0.01) and res.timings["workers"] == 3
+    assert res.timings["det_tiles"] == 2  # 720 rows: two parts of at least 320
     assert res.lines and min(l.score for l in res.lines) >= 0.8
+
+
+def test_every_worker_runs_single_threaded_models_and_a_page_keeps_them_all_busy():
+    from vlagent.ocr.rapid import RapidOcrEngine
+
+    eng = RapidOcrEngine(threads=2)
+    img, truth = samples.screenshot_like(1920, 1080, lang="en", seed=5, font_size=16)
+    used = []
+    original = eng._recognize_line
+    eng._recognize_line = lambda ocr, bgr, box: used.append(id(ocr)) or original(ocr, bgr, box)
+    res = eng.recognize(img)
+    assert cer("\n".join(truth), res.text) <= 0.02 and len(res.lines) == len(truth)
+    models = eng.pool.models()
+    assert len(models) == 2 and set(used) == {id(m) for m in models}  # both workers read lines
+    for ocr in models:
+        for part in (ocr.text_det, ocr.text_rec):
+            opts = part.session.session.get_session_options()
+            assert (opts.intra_op_num_threads, opts.inter_op_num_threads) == (1, 1)
+    assert eng.recognize(samples.ui_label("OK")).timings["det_tiles"] == 1  # too small to split

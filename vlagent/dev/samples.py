@@ -86,9 +86,10 @@ def text_image(lines: list[str] | str, *, size: tuple[int, int] | None = None, f
 
 
 def screenshot_like(width: int = 1920, height: int = 1080, *, lang: str = "mixed", seed: int = 0,
-                    font_size: int = 18) -> tuple[Image.Image, list[str]]:
-    """A desktop-like page: title bar, sidebar, paragraphs of UI-sized text. Returns the
-    image and the text lines drawn on it (ground truth)."""
+                    font_size: int = 18, dense: bool = False) -> tuple[Image.Image, list[str]]:
+    """A desktop-like page: title bar, sidebar, paragraphs of UI-sized text (with ``dense``,
+    lines of sentences that fill the page's width). Returns the image and the text lines
+    drawn on it (ground truth)."""
     rng = random.Random(seed)
     img = Image.new("RGB", (width, height), (246, 247, 249))
     d = ImageDraw.Draw(img)
@@ -108,6 +109,11 @@ def screenshot_like(width: int = 1920, height: int = 1080, *, lang: str = "mixed
     f = font(font_size)
     while y < height - 2 * font_size:
         line = rng.choice(pool)
+        while dense:
+            more = line + (" " if line.isascii() else "，") + rng.choice(pool)
+            if d.textlength(more, font=f) > width - x - 30:
+                break
+            line = more
         d.text((x, y), line, fill=(20, 20, 20), font=f)
         drawn.append(line)
         y += int(font_size * 1.9) + rng.randint(0, 10)

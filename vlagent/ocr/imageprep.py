@@ -16,7 +16,7 @@ def to_bgr(image: Image.Image) -> np.ndarray:
     transparent areas read as white paper (:func:`vlagent.imaging.load.to_rgb`)."""
     from vlagent.imaging.load import to_rgb
 
-    return np.ascontiguousarray(np.asarray(to_rgb(image))[:, :, ::-1])
+    return cv2.cvtColor(np.asarray(to_rgb(image)), cv2.COLOR_RGB2BGR)
 
 
 @dataclass(frozen=True)
@@ -62,20 +62,94 @@ def plan_detection(width: int, height: int, *, max_pixels: int, min_scale: float
     return DetPlan(scale, [Tile(s, s + band, bounds[i], bounds[i + 1]) for i, s in enumerate(starts)])
 
 
-def contrast_spread(bgr: np.ndarray) -> float:
-    """Spread of brightness (0–255) between the darkest and brightest 0.2% of pixels."""
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    lo, hi = np.percentile(gray, (0.2, 99.8))
-    return float(hi - lo)
+def quiet_rows(gray: np.ndarray, tolerance: int = 6) -> np.ndarray:
+    """Per row of a grey image: True where the row looks the same as the one above it
+    (within ``tolerance`` at every pixel). Runs of such rows are the gaps between lines of
+    text; the borders of panels and sidebars are vertical and don't break them."""
+    quiet = np.zeros(gray.shape[0], dtype=bool)
+    if gray.shape[0] > 1:
+        quiet[1:] = cv2.reduce(cv2.absdiff(gray[1:], gray[:-1]), 1, cv2.REDUCE_MAX)[:, 0] <= tolerance
+    return quiet
 
 
-def stretch_contrast(bgr: np.ndarray) -> np.ndarray:
-    """Grey image with its brightness range stretched to 0–255: faint text (orange on orange,
-    light grey on white) becomes dark on light, or light on dark, for the detector."""
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    lo, hi = np.percentile(gray, (0.2, 99.8))
-    out = np.clip((gray - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255).astype(np.uint8)
-    return cv2.cvtColor(out, cv2.COLOR_GRAY2BGR)
+def busy_area(gray: np.ndarray, tolerance: int = 4, margin: int = 48) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1): the part of a grey image where anything changes from one pixel to
+    the next, with ``margin`` pixels around it, or None when there is nothing there (one
+    colour, or only straight edges: a panel's border changes the same way all along it).
+    Screenshots are often half empty: the detector need not read the empty part."""
+    h, w = gray.shape
+    if h < 2 or w < 2:
+        return None
+    cols = _changing(cv2.absdiff(gray[:, 1:], gray[:, :-1]), 0, tolerance)
+    rows = _changing(cv2.absdiff(gray[1:], gray[:-1]), 1, tolerance)
+    if not cols.size or not rows.size:
+        return None
+    return (max(0, int(cols[0]) - margin), max(0, int(rows[0]) - margin),
+            min(w, int(cols[-1]) + 2 + margin), min(h, int(rows[-1]) + 2 + margin))
+
+
+def _changing(diff: np.ndarray, axis: int, tolerance: int) -> np.ndarray:
+    """Indices along the other axis whose differences exceed ``tolerance`` somewhere and
+    are not the same all along ``axis`` (which a straight edge's are)."""
+    most = cv2.reduce(diff, axis, cv2.REDUCE_MAX).ravel().astype(np.int16)
+    least = cv2.reduce(diff, axis, cv2.REDUCE_MIN).ravel()
+    return np.flatnonzero((most > tolerance) & (most - least > tolerance))
+
+
+def split_plan(plan: DetPlan, parts: int, quiet: np.ndarray, *, overlap: int = 160, margin: int = 16,
+               min_gap: int = 6, min_height: int = 320) -> DetPlan:
+    """A one-tile plan cut into up to ``parts`` bands of similar height that the detector can
+    read in parallel (plans of several bands already have pieces to share out).
+
+    A cut goes through the middle of the longest run of ``quiet`` rows near the ideal place:
+    a gap between lines, so the bands need share only ``margin`` rows each way. With no gap
+    of ``min_gap`` rows there, it goes through the ideal place with ``overlap`` rows shared,
+    as :func:`plan_detection`'s bands do. Images shorter than ``parts`` × ``min_height``
+    are cut into fewer parts or none."""
+    height = len(quiet)
+    n = min(parts, height // min_height)
+    if n <= 1 or len(plan.tiles) != 1:
+        return plan
+    cuts = []  # (row where ownership passes to the next band, rows shared each way)
+    for i in range(1, n):
+        ideal = round(i * height / n)
+        reach = height // (4 * n)
+        start, length = _longest_run(quiet[ideal - reach:ideal + reach])
+        if length >= min_gap:
+            cuts.append((ideal - reach + start + length // 2, margin))
+        else:
+            cuts.append((ideal, overlap // 2))
+    starts = [0] + [c - half for c, half in cuts]
+    ends = [c + half for c, half in cuts] + [height]
+    keeps = [0.0] + [float(c) for c, _ in cuts] + [float(height)]
+    return DetPlan(plan.scale, [Tile(starts[i], ends[i], keeps[i], keeps[i + 1]) for i in range(n)])
+
+
+def _longest_run(flags: np.ndarray) -> tuple[int, int]:
+    """(start, length) of the longest run of True in ``flags``; the first one on a tie."""
+    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    if not edges.size:
+        return 0, 0
+    starts, ends = edges[::2], edges[1::2]
+    best = int(np.argmax(ends - starts))
+    return int(starts[best]), int(ends[best] - starts[best])
+
+
+def brightness_range(gray: np.ndarray, tail: float = 0.002) -> tuple[int, int]:
+    """Brightness (0–255) of the darkest and brightest pixels of a grey image, ignoring a
+    ``tail`` fraction at each end (a few stray pixels don't make an image high-contrast)."""
+    counts = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel().cumsum()
+    lo = int(np.searchsorted(counts, tail * counts[-1], side="right"))
+    hi = int(np.searchsorted(counts, (1 - tail) * counts[-1]))
+    return lo, max(lo, hi)
+
+
+def stretch_contrast(gray: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """A grey image with brightness ``lo``–``hi`` stretched to 0–255: faint text (orange on
+    orange, light grey on white) becomes dark on light, or light on dark, for the detector."""
+    lut = np.clip((np.arange(256) - lo) * (255.0 / max(hi - lo, 1)), 0, 255).astype(np.uint8)
+    return cv2.LUT(gray, lut)
 
 
 def crop_line(bgr: np.ndarray, box: np.ndarray, pad: float) -> np.ndarray:

@@ -10,8 +10,9 @@ RapidOCR supplies the models and their pre/post-processing; vlagent decides what
 - each line is cut out with extra room above and below, so the recogniser (which scales
   every line to 48 px high) gets a narrower input for the same text;
 - the angle classifier is skipped: screenshots are upright;
-- the number of onnxruntime threads is chosen per image from measured speed, because
-  threads that must share busy cores slow each other down (:mod:`vlagent.ocr.threads`);
+- the work is cut into pieces (detector bands, text lines) that single-threaded workers take
+  from one queue, because onnxruntime's own threads slow each other down on busy cores
+  (:mod:`vlagent.ocr.pool`);
 - an image whose brightness range is narrow is read a second time with its contrast
   stretched (orange on orange, light grey on white);
 - lines come back in column-aware reading order (:mod:`vlagent.ocr.order`).
@@ -21,7 +22,6 @@ Nothing is downloaded: the wheel's model files are used as they are.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
@@ -32,9 +32,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from vlagent.ocr.base import OcrLine, OcrResult
-from vlagent.ocr.imageprep import contrast_spread, crop_line, plan_detection, stretch_contrast, to_bgr
+from vlagent.ocr.imageprep import (Tile, brightness_range, busy_area, crop_line, plan_detection, quiet_rows, split_plan,
+                                   stretch_contrast, to_bgr)
 from vlagent.ocr.order import reading_order
-from vlagent.ocr.threads import ThreadChooser, expected_ms, thread_options
+from vlagent.ocr.pool import WorkerPool, worker_count
 
 DET_MULTIPLE = 32  # the detector's input sides must be multiples of this
 
@@ -42,20 +43,24 @@ DET_MULTIPLE = 32  # the detector's input sides must be multiples of this
 @dataclass(frozen=True)
 class RapidOcrConfig:
     min_score: float = 0.5  # drop lines the recogniser is less sure of
-    threads: int = 0  # onnxruntime threads; 0 = chosen per image from measured speed (threads.py)
+    threads: int = 0  # parallel workers, each with single-threaded models; 0 = one per core (pool.py)
     det_max_pixels: int = 1280 * 720  # detector budget per image (or per band)
     det_min_scale: float = 0.5  # below this, tall images are cut into bands instead
     small_side: int = 640  # images with a shorter longest side are...
     small_upscale: float = 2.0  # ...enlarged this much for the detector
     crop_pad: float = 0.1  # room added above and below each line, × its height
     rec_batch: int = 1  # lines per recogniser call
+    # RapidOCR pads every line to at least 320 columns (6.7× its height); a fifth of the lines
+    # on a screenshot are shorter, and the padding only costs time.
+    rec_min_width: int = 48
+    skip_empty: bool = True  # the detector reads only the part of each band where something changes
     enhance: bool = True  # low-contrast images get a second pass with stretched contrast
     enhance_max_spread: float = 100.0  # "low contrast": a narrower brightness range (of 0–255)
 
-    def thread_options(self) -> list[int]:
-        return [self.threads] if self.threads else thread_options(os.cpu_count() or 1)
+    def workers(self) -> int:
+        return worker_count(self.threads, os.cpu_count() or 1)
 
-    def rapidocr_params(self, threads: int) -> dict:
+    def rapidocr_params(self) -> dict:
         return {
             "Global.log_level": "error",  # "no text found" is an answer, not a warning
             "Global.text_score": 0.0,  # scores are filtered here, after recognition
@@ -66,8 +71,12 @@ class RapidOcrConfig:
             "Det.limit_type": "max",
             "Det.limit_side_len": 1 << 30,
             "Rec.rec_batch_num": self.rec_batch,
-            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            "Rec.rec_img_shape": [3, 48, self.rec_min_width],
+            "EngineConfig.onnxruntime.intra_op_num_threads": 1,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            # RapidOCR turns the arena off; with it the detector runs 20% faster (the memory it
+            # keeps is ~MEM MiB per worker, measured in bench/ocr.py).
+            "EngineConfig.onnxruntime.enable_cpu_mem_arena": False,
         }
 
 
@@ -78,109 +87,130 @@ class RapidOcrEngine:
         base = config or RapidOcrConfig()
         self.config = RapidOcrConfig(**{**asdict(base), **overrides})
         self.model = "PP-OCRv6-small"
-        self._models: dict[int, object] = {}  # thread count → RapidOCR (its onnxruntime sessions)
-        self.thread_chooser = ThreadChooser(self.config.thread_options())
-        self._lock = threading.Lock()  # the sessions serve one image at a time
+        self.pool = WorkerPool(self.config.workers(), self._load)
+        self._lock = threading.Lock()  # one image at a time: its pieces keep every worker busy
 
     def variant(self, **changes) -> "RapidOcrEngine":
         """An engine with some settings changed that shares this one's loaded models (and
         their lock) when the models' own options are unchanged — for comparing settings."""
         other = RapidOcrEngine(self.config, **changes)
-        mine, theirs = self.config, other.config
-        if (mine.threads, mine.rec_batch) == (theirs.threads, theirs.rec_batch):
-            other._models, other.thread_chooser, other._lock = self._models, self.thread_chooser, self._lock
-            other.model = self.model
+        if self.config.rapidocr_params() == other.config.rapidocr_params() \
+                and self.pool.size == other.pool.size:
+            other.pool, other._lock, other.model = self.pool, self._lock, self.model
         return other
 
-    def _engine(self, threads: int):
-        if threads not in self._models:
-            from rapidocr import RapidOCR
+    def _load(self):
+        from rapidocr import RapidOCR
 
-            ocr = RapidOCR(params=self.config.rapidocr_params(threads))
-            det = ocr.cfg.Det
-            self.model = f"{det.ocr_version.value}-{det.model_type.value}"
-            self._models[threads] = ocr
-        return self._models[threads]
+        ocr = RapidOCR(params=self.config.rapidocr_params())
+        det = ocr.cfg.Det
+        self.model = f"{det.ocr_version.value}-{det.model_type.value}"
+        return ocr
 
     def warm_up(self) -> None:
-        """Load the models (about a second per thread count) before the first real image."""
+        """Load the models (about a second per worker, loaded in parallel) and run each once."""
         img = Image.new("RGB", (240, 60), "white")
         ImageDraw.Draw(img).text((10, 10), "Warm up 42", fill="black", font_size=32)
+        bgr = to_bgr(img)
         with self._lock:
-            for threads in self.config.thread_options():
-                self._read(self._engine(threads), to_bgr(img), {})
+            self.pool.each(lambda ocr: ocr(bgr))
 
     def recognize(self, image: Image.Image) -> OcrResult:
         cfg = self.config
         timings: dict[str, float] = {}
         with self._lock:
             t0 = time.perf_counter()  # latency of this image, not of waiting for another one
-            threads = self.thread_chooser.pick()
-            ocr = self._engine(threads)
+            self.pool.models()
+            timings["load_ms"] = _ms(t0)
             bgr = to_bgr(image)
-            lines = self._read(ocr, bgr, timings)
+            gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+            lines = self._read_parallel(bgr, gray, timings)
             passes = 1
-            if cfg.enhance and contrast_spread(bgr) < cfg.enhance_max_spread:
+            lo, hi = brightness_range(gray)
+            if cfg.enhance and hi - lo < cfg.enhance_max_spread:
                 passes = 2
-                lines = _merge(lines, self._read(ocr, stretch_contrast(bgr), timings))
-            self.thread_chooser.record(threads, timings.get("det_ms", 0) + timings.get("rec_ms", 0),
-                                 expected_ms(timings.get("det_mpx", 0), timings.get("rec_kcols", 0)))
+                stretched = stretch_contrast(gray, lo, hi)
+                lines = _merge(lines, self._read_parallel(cv2.cvtColor(stretched, cv2.COLOR_GRAY2BGR), stretched,
+                                                          timings))
         t = time.perf_counter()
         lines = reading_order(lines)
         timings["order_ms"] = _ms(t)
-        timings["threads"] = threads
+        timings["workers"] = self.pool.size
         params = {**asdict(cfg), "passes": passes}
         return OcrResult(lines=lines, engine=self.name, model=self.model, latency_ms=_ms(t0),
                          params=params, timings={k: round(v, 3) for k, v in timings.items()})
 
-    def _read(self, ocr, bgr: np.ndarray, timings: dict) -> list[OcrLine]:
-        boxes = self._detect(ocr, bgr, timings)
+    def _read_parallel(self, bgr: np.ndarray, gray: np.ndarray, timings: dict) -> list[OcrLine]:
+        """Detect in bands and recognise line by line, the pieces shared among the workers."""
+        cfg = self.config
+        h, w = bgr.shape[:2]
+        t = time.perf_counter()
+        plan = plan_detection(w, h, max_pixels=cfg.det_max_pixels, min_scale=cfg.det_min_scale,
+                              small_side=cfg.small_side, small_upscale=cfg.small_upscale)
+        plan = split_plan(plan, self.pool.size, quiet_rows(gray))
+        pieces = []  # (tile, its busy area in image coordinates)
+        for tile in plan.tiles:
+            area = busy_area(gray[tile.y0:tile.y1]) if cfg.skip_empty else (0, 0, w, tile.y1 - tile.y0)
+            if area is not None:
+                pieces.append((tile, (area[0], tile.y0 + area[1], area[2], tile.y0 + area[3])))
+        found = self.pool.map(lambda ocr, piece: self._detect(ocr, bgr, *piece, plan.scale), pieces,
+                              cost=lambda piece: _area(piece[1]))
+        boxes = [box for piece_boxes in found for box in piece_boxes]
+        _add(timings, "det_ms", _ms(t))
+        _add(timings, "det_mpx", sum(_area(area) for _, area in pieces) * plan.scale ** 2 / 1e6)
+        timings["det_scale"] = round(plan.scale, 3)
+        timings["det_tiles"] = len(plan.tiles)
         if not boxes:
             return []
         t = time.perf_counter()
-        crops = [crop_line(bgr, box, self.config.crop_pad) for box in boxes]
-        rec = ocr.recognize_txt(crops)
+        read = self.pool.map(lambda ocr, box: self._recognize_line(ocr, bgr, box), boxes, cost=_columns)
         _add(timings, "rec_ms", _ms(t))
-        _add(timings, "rec_kcols", sum(math.ceil(48 * c.shape[1] / c.shape[0]) for c in crops) / 1000)
-        _add(timings, "lines", len(crops))
-        lines = []
-        for box, text, score in zip(boxes, rec.txts, rec.scores):
-            text = (text or "").strip()
-            if text and score >= self.config.min_score:
-                lines.append(OcrLine(text, [[round(float(x), 1), round(float(y), 1)] for x, y in box], float(score)))
-        return lines
+        _add(timings, "rec_kcols", sum(_columns(box) for box in boxes) / (1 + 2 * cfg.crop_pad) / 1000)
+        _add(timings, "lines", len(boxes))
+        return [line for line in read if line is not None]
 
-    def _detect(self, ocr, bgr: np.ndarray, timings: dict) -> list[np.ndarray]:
-        """Boxes (4×2, original image coordinates) of the text lines in ``bgr``."""
-        cfg = self.config
+    def _recognize_line(self, ocr, bgr: np.ndarray, box: np.ndarray) -> OcrLine | None:
+        rec = ocr.recognize_txt([crop_line(bgr, box, self.config.crop_pad)])
+        text, score = (rec.txts[0] or "").strip(), float(rec.scores[0])
+        if not text or score < self.config.min_score:
+            return None
+        return OcrLine(text, [[round(float(x), 1), round(float(y), 1)] for x, y in box], score)
+
+    def _detect(self, ocr, bgr: np.ndarray, tile: Tile, area: tuple[int, int, int, int],
+                scale: float) -> list[np.ndarray]:
+        """Boxes (4×2, original image coordinates) of the text lines that ``tile`` owns,
+        looking only at ``area`` (x0, y0, x1, y1) of it."""
         h, w = bgr.shape[:2]
-        plan = plan_detection(w, h, max_pixels=cfg.det_max_pixels, min_scale=cfg.det_min_scale,
-                              small_side=cfg.small_side, small_upscale=cfg.small_upscale)
+        x0, y0, x1, y1 = area
+        det = ocr(_det_input(bgr[y0:y1, x0:x1], scale), use_det=True, use_cls=False, use_rec=False)
+        if getattr(det, "boxes", None) is None:
+            return []
         boxes = []
-        t = time.perf_counter()
-        for tile in plan.tiles:
-            band = _det_input(bgr[tile.y0:tile.y1], plan.scale)
-            _add(timings, "det_mpx", band.shape[0] * band.shape[1] / 1e6)
-            det = ocr(band, use_det=True, use_cls=False, use_rec=False)
-            if getattr(det, "boxes", None) is None:
+        for box in det.boxes:
+            box = np.asarray(box, dtype=np.float32) / scale + (x0, y0)
+            if not tile.keep0 <= float(box[:, 1].mean()) < tile.keep1:
+                continue  # the neighbouring band sees this line whole
+            box[:, 0] = box[:, 0].clip(0, w)
+            box[:, 1] = box[:, 1].clip(0, h)
+            bw, bh = np.ptp(box[:, 0]), np.ptp(box[:, 1])
+            if bw < 2 or bh < 2:
                 continue
-            for box in det.boxes:
-                box = np.asarray(box, dtype=np.float32) / plan.scale
-                box[:, 1] += tile.y0
-                if not tile.keep0 <= float(box[:, 1].mean()) < tile.keep1:
-                    continue  # the neighbouring band sees this line whole
-                box[:, 0] = box[:, 0].clip(0, w)
-                box[:, 1] = box[:, 1].clip(0, h)
-                bw, bh = np.ptp(box[:, 0]), np.ptp(box[:, 1])
-                if bw < 2 or bh < 2:
-                    continue
-                if bw > 0.9 * w and bh > 0.9 * h and not _line_shaped(w, h, cfg.small_side):
-                    continue  # the detector's known false alarm on smooth photos: "a line" as big as the picture
-                boxes.append(box)
-        _add(timings, "det_ms", _ms(t))
-        timings["det_scale"] = round(plan.scale, 3)
-        timings["det_tiles"] = len(plan.tiles)
+            if bw > 0.9 * w and bh > 0.9 * h and not _line_shaped(w, h, self.config.small_side):
+                continue  # the detector's known false alarm on smooth photos: "a line" as big as the picture
+            boxes.append(box)
         return boxes
+
+
+def _columns(box: np.ndarray) -> float:
+    """Width of a line once the recogniser has scaled it to 48 px high: its cost."""
+    w = max(np.linalg.norm(box[1] - box[0]), np.linalg.norm(box[2] - box[3]))
+    h = max(np.linalg.norm(box[3] - box[0]), np.linalg.norm(box[2] - box[1]))
+    long, short = (h, w) if h >= 1.5 * w else (w, h)  # crop_line turns vertical text
+    return 48 * float(long) / max(float(short), 1.0)
+
+
+def _area(area: tuple[int, int, int, int]) -> int:
+    return (area[2] - area[0]) * (area[3] - area[1])
 
 
 def _line_shaped(w: int, h: int, small_side: int) -> bool:

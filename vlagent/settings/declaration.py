@@ -81,8 +81,8 @@ SETTINGS: list[Setting] = [
     Setting("ocr.min_score", "float", 0.5, "Drop OCR lines with a lower confidence", minimum=0.0, maximum=1.0,
             label="Min OCR confidence"),
     Setting("ocr.threads", "int", 0,
-            "CPU threads for OCR (0 = chosen per image: all cores while they are free, fewer when "
-            "other programs keep them busy)", minimum=0, label="OCR threads"),
+            "OCR workers reading parts of an image in parallel, one CPU thread each "
+            "(0 = one per core, at most 8)", minimum=0, label="OCR threads"),
     Setting("ocr.det_max_pixels", "int", 1280 * 720,
             "Pixels the text detector looks at per image: larger images are scaled down to this "
             "(tall ones are read in bands); fewer is faster but may miss tiny text",
