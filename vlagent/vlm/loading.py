@@ -11,9 +11,13 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vlagent.vlm.base import ModelNotAvailable, VlmError
 from vlagent.vlm.devices import Placement
+
+if TYPE_CHECKING:
+    from vlagent.vlm.preprocess import PixelBuffer, VisionSpec
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +63,8 @@ class Loaded:
     processor: object
     path: Path
     model_type: str
-    patch_size: int  # 14 (Qwen2/2.5-VL) or 16 (Qwen3-VL): one visual token per (2·patch)² px
-    merge_size: int
+    vision: "VisionSpec"  # patch 14 (Qwen2/2.5-VL) or 16 (Qwen3-VL): one visual token per (2·patch)² px
+    pixels: "PixelBuffer"  # pixel_values memory reused batch after batch (generation is one at a time)
 
 
 def load(path: Path, placement: Placement) -> Loaded:
@@ -92,8 +96,9 @@ def load(path: Path, placement: Placement) -> Loaded:
         quantize_language_model(model)
         model.model.visual.to(dtype)
         release_memory()
-    image_processor = processor.image_processor
-    return Loaded(model, processor, path, mtype, int(image_processor.patch_size), int(image_processor.merge_size))
+    from vlagent.vlm.preprocess import PixelBuffer, VisionSpec
+
+    return Loaded(model, processor, path, mtype, VisionSpec.of(processor), PixelBuffer())
 
 
 def quantize_language_model(model) -> None:

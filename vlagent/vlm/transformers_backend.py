@@ -16,8 +16,6 @@ from contextlib import contextmanager
 
 import torch
 from PIL import Image
-import torchvision.transforms.v2.functional as tvf
-from qwen_vl_utils import process_vision_info, smart_resize
 from transformers import TextStreamer
 
 from vlagent.vlm.base import (
@@ -31,6 +29,7 @@ from vlagent.vlm.base import (
 )
 from vlagent.vlm.devices import Placement, plan
 from vlagent.vlm.loading import Loaded, load, release_memory, resolve_model_dir
+from vlagent.vlm.preprocess import build_inputs
 
 log = logging.getLogger(__name__)
 
@@ -60,23 +59,6 @@ def image_part(image: Image.Image, opts: GenerationOptions) -> dict:
         part["min_pixels"] = opts.min_pixels
         part["max_pixels"] = max(opts.max_pixels, opts.min_pixels)
     return part
-
-
-def fit_to_budget(image: Image.Image, factor: int, part: dict) -> Image.Image:
-    """Shrink to the size qwen-vl-utils will choose (its own ``smart_resize``) with torchvision's
-    uint8 antialiased bicubic: PIL's pixels (rounding apart: ±2 at most) in an eighth of the
-    time for a screenshot. qwen-vl-utils then finds the image at size and only copies it.
-    Images that grow keep PIL's resize (they are small, and there the two kernels differ)."""
-    if "resized_height" in part:
-        h, w = smart_resize(part["resized_height"], part["resized_width"], factor=factor)
-    else:
-        h, w = smart_resize(image.height, image.width, factor=factor, min_pixels=part["min_pixels"],
-                            max_pixels=part["max_pixels"])
-    if (w, h) == image.size or w > image.width or h > image.height:
-        return image
-    resized = tvf.resize(tvf.pil_to_tensor(image), [h, w], interpolation=tvf.InterpolationMode.BICUBIC,
-                         antialias=True)
-    return tvf.to_pil_image(resized)
 
 
 def conversation(messages: list[ChatMessage], opts: GenerationOptions) -> list[dict]:
@@ -296,17 +278,10 @@ class TransformersEngine:
         assert loaded is not None
         processor, model = loaded.processor, loaded.model
         t0 = time.perf_counter()
-        factor = loaded.patch_size * loaded.merge_size
-        conversations = [[dict(m, content=[dict(part, image=fit_to_budget(part["image"], factor, part))
-                                           if part["type"] == "image" else part for part in m["content"]])
-                          for m in c] for c in conversations]
-        texts = [processor.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
-        images, _ = process_vision_info(conversations, image_patch_size=loaded.patch_size)
-        t_resized = time.perf_counter()
-        # qwen-vl-utils already resized each image to the pixel budget on the patch grid.
-        inputs = processor(text=texts, images=images, padding=True, return_tensors="pt", do_resize=False)
-        inputs = inputs.to(model.device)
+        prepared = build_inputs(processor, conversations, loaded.vision, loaded.pixels)
+        inputs = {k: v.to(model.device) for k, v in prepared.inputs.items()}
         t1 = time.perf_counter()
+        t_resized = t0 + prepared.resize_ms / 1000
 
         clock = _Clock(cancel)
         kwargs = self.generate_kwargs(opts)
@@ -327,7 +302,7 @@ class TransformersEngine:
         sizes, k = [], 0
         for c in conversations:  # the images of each row, in the order qwen-vl-utils returned them
             n_img = sum(1 for m in c for part in m["content"] if part["type"] == "image")
-            sizes.append([f"{im.width}x{im.height}" for im in (images or [])[k:k + n_img]])
+            sizes.append([f"{w}x{h}" for w, h in prepared.sizes[k:k + n_img]])
             k += n_img
         marks = (t0, t_resized, t1, t2, t3)
         return [self._generation(i, texts_out[i], new_ids[i], inputs, sizes[i], opts, clock, marks)
@@ -368,7 +343,7 @@ class TransformersEngine:
         vision_ms = (self._vision_span[1] - self._vision_span[0]) * 1000 if self._vision_span[1] else 0.0
         decode_s = (clock.last or t2) - first
         timings = {
-            "preprocess_ms": round((t1 - t0) * 1000, 1),  # = resize (qwen-vl-utils) + processor
+            "preprocess_ms": round((t1 - t0) * 1000, 1),  # = resize + processor (vlm/preprocess.py)
             "resize_ms": round((t_resized - t0) * 1000, 1),
             "processor_ms": round((t1 - t_resized) * 1000, 1),
             "vision_ms": round(vision_ms, 1),
