@@ -1,6 +1,7 @@
 """OCR benchmark: speed and accuracy of RapidOCR as shipped vs vlagent's tuned engine.
 
     python bench/ocr.py [--repeats 5] [--sets 1080p,1080p-dense,crop,two-column,low-contrast] [--ablations]
+                        [--busy N]
 
 Every configuration reads the same generated images (ground truth from
 ``vlagent.dev.samples``) in the same run, interleaved image by image with the order of the
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -145,6 +147,8 @@ def main(argv=None) -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--sets", default="1080p,1080p-dense,crop,two-column,low-contrast")
     ap.add_argument("--ablations", action="store_true", help="also vlagent with one tuning undone at a time")
+    ap.add_argument("--busy", type=int, default=0, metavar="N",
+                    help="keep N cores busy with spinning processes while measuring (another program's load)")
     args = ap.parse_args(argv)
 
     sets = image_sets()
@@ -157,9 +161,16 @@ def main(argv=None) -> None:
     for c in configs.values():
         c.read(warm)  # load the models
     print(f"models loaded for {len(configs)} configurations in {time.perf_counter() - t:.1f} s")
-    for name in wanted:
-        images = sets[name]
-        print_table(name, run_set(configs, images, args.repeats), images)
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    if spinners:
+        print(f"{len(spinners)} core(s) kept busy by other processes")
+    try:
+        for name in wanted:
+            images = sets[name]
+            print_table(name, run_set(configs, images, args.repeats), images)
+    finally:
+        for p in spinners:
+            p.kill()
     print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
 

@@ -85,6 +85,25 @@ def test_results_replace_per_engine_and_answers_accumulate(index):
     assert ids(index, "many") == [a]
 
 
+def test_summaries_read_a_page_of_images_in_one_go(index):
+    a, _ = add(index, sha="a" * 64, width=1920)
+    b, _ = add(index, sha="b" * 64)
+    c, _ = add(index, sha="c" * 64)
+    index.set_location(a, "/old/a.png", size=1, mtime=1.0)
+    index.set_location(a, "/new/a.png", size=1, mtime=1.0)
+    index.mark_gone("/old/a.png")  # seen first, but gone: the present copy is the one to show
+    index.set_location(b, "/gone/b.png", size=1, mtime=1.0)
+    index.mark_gone("/gone/b.png")
+    index.add_result(a, Result(kind="description", text="a dog in the snow", engine="t"))
+    index.add_result(a, Result(kind="ocr", text="INVOICE 42", engine="rapidocr"))
+    rows = index.summaries([a, b, c, 9999])
+    assert set(rows) == {a, b, c}  # an id that is not (or no longer) there is left out
+    assert (rows[a]["path"], rows[a]["path_gone"], rows[a]["width"]) == ("/new/a.png", 0, 1920)
+    assert (rows[a]["description"], rows[a]["ocr"]) == ("a dog in the snow", "INVOICE 42")
+    assert (rows[b]["path"], rows[b]["path_gone"], rows[b]["description"]) == ("/gone/b.png", 1, None)
+    assert rows[c]["path"] is None and index.summaries([]) == {}
+
+
 def test_forget_removes_everything(index, home):
     a, _ = add(index, sha="c" * 64, thumbnail="cc/" + "c" * 64 + ".jpg")
     b, _ = add(index, sha="d" * 64)

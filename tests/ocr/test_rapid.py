@@ -148,3 +148,11 @@ def test_every_worker_runs_single_threaded_models_and_a_page_keeps_them_all_busy
             opts = part.session.session.get_session_options()
             assert (opts.intra_op_num_threads, opts.inter_op_num_threads) == (1, 1)
     assert eng.recognize(samples.ui_label("OK")).timings["det_tiles"] == 1  # too small to split
+
+
+def test_detector_crops_grow_to_whole_grid_units_inside_the_image():
+    from vlagent.ocr.rapid import _snap
+
+    assert _snap(301, 1920, 1920, 48) == (288, 1920)  # 1,619 → 1,632 px = 34 × 48, kept inside
+    assert _snap(100, 200, 1000, 48) == (78, 222)  # grown evenly on both sides
+    assert _snap(0, 50, 40, 48) == (0, 40)  # never beyond the image

@@ -238,9 +238,13 @@ def test_out_of_memory_falls_back_to_smaller_batches_then_fewer_pixels(tiny_mode
     assert fake.calls == [(2, px), (1, px), (1, px // 2), (1, px // 4)]
 
     fake.calls.clear()
-    with pytest.raises(OutOfMemory):
+    with pytest.raises(OutOfMemory, match="batch size 1 and max_pixels"):
         engine.chat([ChatMessage("user", PROMPT, [images[0]])])
     assert fake.calls == [(1, px), (1, px // 2), (1, px // 4)]
+
+    fake.too_big = lambda n, max_pixels: max_pixels > px // 4
+    answer = engine.chat([ChatMessage("user", PROMPT, [images[0]])])  # a chat backs off as a batch does
+    assert answer.text and answer.timings["oom_retries"] == 2 and answer.params["max_pixels"] == px // 4
 
 
 def test_a_missing_model_says_what_to_do(tmp_path, make_engine, images):

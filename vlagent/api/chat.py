@@ -107,14 +107,11 @@ def _content(content, role: str, where: str) -> tuple[list[str], list[tuple[str,
 
 def load_image(url: str, param: str, limits):
     """An image from a data: URL or a guarded http(s) download; never a file."""
-    from vlagent.imaging.fetch import fetch_url
-    from vlagent.imaging.load import decode_data_url, load_bytes
+    from vlagent.imaging.load import load_url
 
     try:
-        if url[:5].lower() == "data:":
-            return load_bytes(decode_data_url(url, limits), limits, name="data: URL").image
-        if _HTTP_URL.match(url):
-            return load_bytes(fetch_url(url, limits), limits, name=url).image
+        if url[:5].lower() == "data:" or _HTTP_URL.match(url):
+            return load_url(url, limits).image
     except ImageInputError as e:
         raise image_error(e, param) from None
     raise ApiError(400, f"{param}: only http(s) URLs and data: URLs are accepted (got {url[:40]!r}); "

@@ -104,17 +104,17 @@ def search_images(request: Request, q: str = Query("", description="words to fin
     with service.read_index() as index:
         page = search(index.conn, q, filters=Filters(source=source), limit=limit, offset=offset, sort=sort,
                       relax=relax)
+        rows = index.summaries([hit.image_id for hit in page.hits])  # one query for the page
         data = []
         for hit in page.hits:
-            image = index.image(hit.image_id)
-            if image is None:
+            image = rows.get(hit.image_id)
+            if image is None:  # forgotten between the search and now
                 continue
-            paths = [loc["path"] for loc in index.locations(hit.image_id, include_gone=False)]
             data.append({
                 "image_id": hit.image_id, "score": round(hit.score, 4), "snippet": strip_highlight(hit.snippet),
-                "path": paths[0] if paths else None, "source": image["source"], "width": image["width"],
-                "height": image["height"], "first_seen": image["first_seen"],
-                "description": index.latest_text(hit.image_id, "description")[:SNIPPET_DESCRIPTION_CHARS],
+                "path": None if image["path_gone"] else image["path"], "source": image["source"],
+                "width": image["width"], "height": image["height"], "first_seen": image["first_seen"],
+                "description": (image["description"] or "")[:SNIPPET_DESCRIPTION_CHARS],
                 "thumbnail_url": thumbnail_url(hit.image_id),
             })
     return {"object": "list", "query": q, "total": page.total, "total_exact": page.total_exact,

@@ -42,20 +42,7 @@ def fetch_page(index, query: str, filters: Filters, sort: str, offset: int = 0, 
     page = search(index.conn, query, filters=filters, limit=limit + 1, offset=offset, sort=sort)
     t1 = time.perf_counter()
     hits = page.hits[:limit]
-    rows = {}
-    if hits:
-        marks = ",".join("?" * len(hits))
-        cur = index.conn.execute(
-            f"""SELECT i.id, i.source, i.first_seen, i.width, i.height, i.bytes, i.thumbnail, i.gone_at,
-                   (SELECT path FROM locations l WHERE l.image_id = i.id
-                    ORDER BY l.gone_at IS NOT NULL, l.seen_at LIMIT 1) AS path,
-                   (SELECT text FROM results r WHERE r.image_id = i.id AND r.kind = 'description'
-                    ORDER BY r.created_at DESC LIMIT 1) AS description,
-                   (SELECT text FROM results r WHERE r.image_id = i.id AND r.kind = 'ocr'
-                    ORDER BY r.created_at DESC LIMIT 1) AS ocr
-                FROM images i WHERE i.id IN ({marks})""", [h.image_id for h in hits])
-        names = [d[0] for d in cur.description]
-        rows = {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+    rows = index.summaries([h.image_id for h in hits])
     records = []
     for hit in hits:
         row = rows.get(hit.image_id)

@@ -341,6 +341,15 @@ def decode_data_url(url: str, limits: Limits = Limits()) -> bytes:
     return data
 
 
+def load_url(url: str, limits: Limits = Limits()) -> LoadedImage:
+    """A ``data:`` URL, or a ``scheme://`` URL fetched when ``limits`` allow its scheme."""
+    if url[:5].lower() == "data:":
+        return load_bytes(decode_data_url(url, limits), limits, name="data: URL")
+    from vlagent.imaging.fetch import fetch_url
+
+    return load_bytes(fetch_url(url, limits), limits, name=url)
+
+
 def load_any(source: str | bytes | os.PathLike, limits: Limits = Limits()) -> LoadedImage:
     """Load from whatever a user or API client handed us.
 
@@ -358,12 +367,8 @@ def load_any(source: str | bytes | os.PathLike, limits: Limits = Limits()) -> Lo
     text = source.strip()
     if not text:
         raise BadInput("empty image input")
-    if text[:5].lower() == "data:":
-        return load_bytes(decode_data_url(text, limits), limits, name="data: URL")
-    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
-        from vlagent.imaging.fetch import fetch_url
-
-        return load_bytes(fetch_url(text, limits), limits, name=text)
+    if text[:5].lower() == "data:" or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
+        return load_url(text, limits)
     # A short base64 string can contain "/" and so look like a path: a file that exists
     # wins, then anything that decodes as base64, and only then is it a missing path.
     looks_b64 = len(text) >= 16 and _B64_TEXT.fullmatch(text) is not None

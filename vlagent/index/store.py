@@ -231,6 +231,26 @@ class Index:
         ).fetchone()
         return r[0] if r else ""
 
+    def summaries(self, image_ids: list[int]) -> dict[int, dict]:
+        """What a list of results shows for each image, in one query: its record, its best
+        location (one still present first; ``path_gone`` when there is none) and its latest
+        description and OCR text. Images forgotten meanwhile are missing from the answer."""
+        if not image_ids:
+            return {}
+        marks = ",".join("?" * len(image_ids))
+        cur = self.conn.execute(
+            f"""SELECT i.id, i.source, i.first_seen, i.width, i.height, i.bytes, i.thumbnail, i.gone_at,
+                   l.path, l.gone_at IS NOT NULL AS path_gone,
+                   (SELECT text FROM results r WHERE r.image_id = i.id AND r.kind = 'description'
+                    ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS description,
+                   (SELECT text FROM results r WHERE r.image_id = i.id AND r.kind = 'ocr'
+                    ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS ocr
+                FROM images i LEFT JOIN locations l ON l.rowid = (
+                    SELECT rowid FROM locations WHERE image_id = i.id ORDER BY gone_at IS NOT NULL, seen_at LIMIT 1)
+                WHERE i.id IN ({marks})""", list(image_ids))
+        names = [d[0] for d in cur.description]
+        return {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+
     def refresh_search_doc(self, image_id: int) -> None:
         """Rebuild the searchable text of one image from its locations and results."""
         search_docs.refresh(self.conn, image_id)

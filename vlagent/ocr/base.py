@@ -17,6 +17,12 @@ class OcrLine:
     def as_dict(self) -> dict:
         return {"text": self.text, "box": self.box, "score": round(self.score, 4)}
 
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, top, right, bottom) of the box."""
+        xs, ys = [p[0] for p in self.box], [p[1] for p in self.box]
+        return min(xs), min(ys), max(xs), max(ys)
+
 
 @dataclass
 class OcrResult:

@@ -33,9 +33,7 @@ class _Box:
 
     @classmethod
     def of(cls, line: OcrLine) -> "_Box":
-        xs = [p[0] for p in line.box]
-        ys = [p[1] for p in line.box]
-        return cls(min(xs), min(ys), max(xs), max(ys))
+        return cls(*line.bounds)
 
     @classmethod
     def around(cls, boxes: list["_Box"]) -> "_Box":

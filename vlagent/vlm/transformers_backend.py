@@ -222,13 +222,10 @@ class TransformersEngine:
                     if len(chunk) > 1:
                         batch = (len(chunk) + 1) // 2
                         log.warning("out of memory: retrying with batch size %d", batch)
-                        continue
-                    if pixel_retries < PIXEL_RETRIES and opts.max_pixels > opts.min_pixels:
+                    else:
+                        opts = self._fewer_pixels_after_oom(opts, pixel_retries)
                         pixel_retries += 1
-                        opts = fewer_pixels(opts)
-                        log.warning("out of memory: retrying with max_pixels %d", opts.max_pixels)
-                        continue
-                    raise OutOfMemory(self._oom_message(opts)) from None
+                    continue
                 for g in gens:
                     g.prompt = prompt
                     g.timings["oom_retries"] = pixel_retries
@@ -246,7 +243,8 @@ class TransformersEngine:
             load_ms = self._ensure_loaded()
             if cancel and cancel.cancelled:
                 return self._cancelled(messages[-1].text, opts)
-            for attempt in range(PIXEL_RETRIES + 1):
+            pixel_retries = 0
+            while True:
                 try:
                     gen = self._generate_batch([conversation(messages, opts)], opts, cancel, on_token)[0]
                     break
@@ -254,17 +252,24 @@ class TransformersEngine:
                     if not is_out_of_memory(e):
                         raise
                     release_memory()
-                    if attempt == PIXEL_RETRIES or opts.max_pixels <= opts.min_pixels:
-                        raise OutOfMemory(self._oom_message(opts)) from None
-                    opts = fewer_pixels(opts)
+                    opts = self._fewer_pixels_after_oom(opts, pixel_retries)
+                    pixel_retries += 1
             gen.prompt = messages[-1].text
+            gen.timings["oom_retries"] = pixel_retries
             gen.timings["load_ms"] = round(load_ms, 1)
             gen.timings["total_ms"] = round(gen.timings["total_ms"] + load_ms, 1)
             return gen
 
-    def _oom_message(self, opts: GenerationOptions) -> str:
-        return (f"out of memory running {self.model_id} on {self.placement.device if self.placement else '?'} even "
-                f"with batch size 1 and max_pixels {opts.max_pixels}; lower vlm.max_pixels or use a smaller model")
+    def _fewer_pixels_after_oom(self, opts: GenerationOptions, retries: int) -> GenerationOptions:
+        """What to retry one image with after it ran out of memory: fewer pixels, until
+        :data:`PIXEL_RETRIES` retries are spent; then :class:`OutOfMemory`."""
+        if retries >= PIXEL_RETRIES or opts.max_pixels <= opts.min_pixels:
+            device = self.placement.device if self.placement else "?"
+            raise OutOfMemory(f"out of memory running {self.model_id} on {device} even with batch size 1 and "
+                              f"max_pixels {opts.max_pixels}; lower vlm.max_pixels or use a smaller model") from None
+        smaller = fewer_pixels(opts)
+        log.warning("out of memory: retrying with max_pixels %d", smaller.max_pixels)
+        return smaller
 
     def _cancelled(self, prompt: str, opts: GenerationOptions) -> Generation:
         return Generation(text="", engine=self.name, model=self.model_id, prompt=prompt, params=opts.as_dict(),
