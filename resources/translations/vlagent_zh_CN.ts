@@ -804,6 +804,14 @@
         <translation>空闲后卸载（秒）</translation>
     </message>
     <message>
+        <source>Unload the OCR models after this many idle seconds (0 = never)</source>
+        <translation>空闲这么多秒后卸载 OCR 模型（0 = 从不）</translation>
+    </message>
+    <message>
+        <source>Unload OCR after idle (s)</source>
+        <translation>空闲后卸载 OCR（秒）</translation>
+    </message>
+    <message>
         <source>Unload the model after this many idle seconds (0 = never)</source>
         <translation>空闲这么多秒后卸载模型（0 = 从不）</translation>
     </message>

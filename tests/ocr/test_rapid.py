@@ -1,6 +1,8 @@
 """The tuned RapidOCR engine on generated images: what it reads, in which order, and that
 odd inputs don't break it. Ground truth comes from the generators in vlagent.dev.samples."""
 
+import time
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -156,3 +158,30 @@ def test_detector_crops_grow_to_whole_grid_units_inside_the_image():
     assert _snap(301, 1920, 1920, 48) == (288, 1920)  # 1,619 → 1,632 px = 34 × 48, kept inside
     assert _snap(100, 200, 1000, 48) == (78, 222)  # grown evenly on both sides
     assert _snap(0, 50, 40, 48) == (0, 40)  # never beyond the image
+
+
+def test_idle_models_are_freed_and_the_next_image_loads_them_again():
+    import time
+
+    from vlagent.ocr.rapid import RapidOcrEngine
+
+    eng = RapidOcrEngine(threads=1, idle_unload_s=0.5)
+    assert eng.recognize(samples.ui_label("Save changes")).text == "Save changes"
+    old = eng.pool.models()[0]
+    deadline = time.monotonic() + 10
+    while eng.pool.loaded and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not eng.pool.loaded
+    res = eng.recognize(samples.ui_label("保存更改"))
+    assert res.text == "保存更改" and eng.pool.models()[0] is not old  # loaded again
+
+
+def test_models_stay_while_in_use_and_by_default(engine):
+    assert engine.config.idle_unload_s == 0  # the engine as built here: never unloads
+    from vlagent.ocr.rapid import RapidOcrEngine
+
+    eng = RapidOcrEngine(threads=1, idle_unload_s=1.0)
+    for _ in range(4):  # each image restarts the idle clock
+        eng.recognize(samples.ui_label("OK"))
+        time.sleep(0.4)
+    assert eng.pool.loaded

@@ -15,6 +15,7 @@ def create_engine(settings) -> OcrEngine:
             threads=settings.get("ocr.threads"),
             det_max_pixels=settings.get("ocr.det_max_pixels"),
             enhance=settings.get("ocr.enhance_low_contrast"),
+            idle_unload_s=settings.get("ocr.idle_unload_s"),
         ))
     raise ValueError(f"unknown OCR engine {name!r}")
 

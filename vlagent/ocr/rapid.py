@@ -37,6 +37,7 @@ from vlagent.ocr.imageprep import (Tile, brightness_range, busy_area, crop_line,
                                    stretch_contrast, to_bgr)
 from vlagent.ocr.order import reading_order
 from vlagent.ocr.pool import WorkerPool, worker_count
+from vlagent.vlm.loading import trim_heap
 
 DET_MULTIPLE = 32  # the detector's input sides must be multiples of this
 
@@ -57,6 +58,7 @@ class RapidOcrConfig:
     skip_empty: bool = True  # the detector reads only the part of each band where something changes
     enhance: bool = True  # low-contrast images get a second pass with stretched contrast
     enhance_max_spread: float = 100.0  # "low contrast": a narrower brightness range (of 0–255)
+    idle_unload_s: float = 0.0  # free the models after this many idle seconds (0 = keep them)
 
     def workers(self) -> int:
         return worker_count(self.threads, os.cpu_count() or 1)
@@ -90,6 +92,8 @@ class RapidOcrEngine:
         self.model = "PP-OCRv6-small"
         self.pool = WorkerPool(self.config.workers(), self._load)
         self._lock = threading.Lock()  # one image at a time: its pieces keep every worker busy
+        self._idle_timer: threading.Timer | None = None
+        self._last_used = 0.0
 
     def variant(self, **changes) -> "RapidOcrEngine":
         """An engine with some settings changed that shares this one's loaded models (and
@@ -133,6 +137,8 @@ class RapidOcrEngine:
                 stretched = stretch_contrast(gray, lo, hi)
                 lines = _merge(lines, self._read_parallel(cv2.cvtColor(stretched, cv2.COLOR_GRAY2BGR), stretched,
                                                           timings))
+            self._last_used = time.monotonic()
+        self._schedule_unload()
         t = time.perf_counter()
         lines = reading_order(lines)
         timings["order_ms"] = _ms(t)
@@ -140,6 +146,26 @@ class RapidOcrEngine:
         params = {**asdict(cfg), "passes": passes}
         return OcrResult(lines=lines, engine=self.name, model=self.model, latency_ms=_ms(t0),
                          params=params, timings={k: round(v, 3) for k, v in timings.items()})
+
+    def _schedule_unload(self) -> None:
+        if self.config.idle_unload_s <= 0:
+            return
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        self._idle_timer = threading.Timer(self.config.idle_unload_s, self._unload_if_idle)
+        self._idle_timer.daemon = True
+        self._idle_timer.start()
+
+    def _unload_if_idle(self) -> None:
+        """The models (about 150 MB per worker) go; the next image loads them again (~1 s)."""
+        if not self._lock.acquire(blocking=False):
+            return  # an image is being read; it schedules the next check
+        try:
+            if time.monotonic() - self._last_used >= self.config.idle_unload_s * 0.99 and self.pool.loaded:
+                self.pool.close()
+                trim_heap()
+        finally:
+            self._lock.release()
 
     def _read_parallel(self, bgr: np.ndarray, gray: np.ndarray, timings: dict) -> list[OcrLine]:
         """Detect in bands and recognise line by line, the pieces shared among the workers."""

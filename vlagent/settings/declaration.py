@@ -87,6 +87,9 @@ SETTINGS: list[Setting] = [
             "Pixels the text detector looks at per image: larger images are scaled down to this "
             "(tall ones are read in bands); fewer is faster but may miss tiny text",
             minimum=64 * 64, label="OCR detector pixels"),
+    Setting("ocr.idle_unload_s", "float", 300.0,
+            "Unload the OCR models after this many idle seconds (0 = never)", minimum=0.0,
+            label="Unload OCR after idle (s)"),
     Setting("ocr.enhance_low_contrast", "bool", True,
             "Read low-contrast images a second time with their contrast stretched",
             label="Enhance low-contrast text"),
