@@ -13,7 +13,7 @@ Configurations:
 - ``vlagent``: :class:`vlagent.ocr.rapid.RapidOcrEngine` with its default settings;
 - with ``--ablations``, vlagent with one tuning undone: detector at full resolution
   (``det-full``), the detector reading whole bands, empty parts too (``whole-bands``),
-  no crop padding (``pad-0``), recogniser batches of 6 (``batch-6``),
+  no crop padding (``pad-0``),
   lines padded to 320 columns as RapidOCR does (``min-width-320``), one worker instead of
   one per core (``workers-1``).
 
@@ -100,7 +100,6 @@ def configurations(ablations: bool) -> dict:
         configs["vlagent det-full"] = Vlagent(tuned.variant(det_max_pixels=1920 * 1088))
         configs["vlagent whole-bands"] = Vlagent(tuned.variant(skip_empty=False))
         configs["vlagent pad-0"] = Vlagent(tuned.variant(crop_pad=0.0))
-        configs["vlagent batch-6"] = Vlagent(RapidOcrEngine(rec_batch=6))
         configs["vlagent min-width-320"] = Vlagent(RapidOcrEngine(rec_min_width=320))
         configs["vlagent workers-1"] = Vlagent(RapidOcrEngine(threads=1))
     return configs

@@ -51,7 +51,6 @@ class RapidOcrConfig:
     small_side: int = 640  # images with a shorter longest side are...
     small_upscale: float = 2.0  # ...enlarged this much for the detector
     crop_pad: float = 0.1  # room added above and below each line, × its height
-    rec_batch: int = 1  # lines per recogniser call
     # RapidOCR pads every line to at least 320 columns (6.7× its height); a fifth of the lines
     # on a screenshot are shorter, and the padding only costs time.
     rec_min_width: int = 48
@@ -73,7 +72,7 @@ class RapidOcrConfig:
             "Global.width_height_ratio": -1,
             "Det.limit_type": "max",
             "Det.limit_side_len": 1 << 30,
-            "Rec.rec_batch_num": self.rec_batch,
+            "Rec.rec_batch_num": 1,  # workers read one line per call (_recognize_line)
             "Rec.rec_img_shape": [3, 48, self.rec_min_width],
             "EngineConfig.onnxruntime.intra_op_num_threads": 1,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
@@ -176,12 +175,12 @@ class RapidOcrEngine:
                               small_side=cfg.small_side, small_upscale=cfg.small_upscale)
         plan = split_plan(plan, self.pool.size, quiet_rows(gray))
         pieces = []  # (tile, its busy area in image coordinates)
+        unit = DET_MULTIPLE / plan.scale
         for tile in plan.tiles:
             area = busy_area(gray[tile.y0:tile.y1]) if cfg.skip_empty else (0, 0, w, tile.y1 - tile.y0)
             if area is not None:
                 # Whole multiples of the detector's grid: a crop the scale divides unevenly, or
                 # one padded out to the grid, gets boxes 10–15% lower (more columns to read).
-                unit = DET_MULTIPLE / plan.scale
                 x0, x1 = _snap(area[0], area[2], w, unit)
                 y0, y1 = _snap(area[1], area[3], tile.y1 - tile.y0, unit)
                 pieces.append((tile, (x0, tile.y0 + y0, x1, tile.y0 + y1)))
