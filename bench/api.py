@@ -107,7 +107,7 @@ def data_url(image) -> str:
 def bench_overhead(args, work: Path) -> None:
     import httpx
 
-    from vlagent.dev.samples import text_image
+    from vlagent.samples import text_image
     from vlagent.vlm.base import ChatMessage, GenerationOptions
     from vlagent.vlm.transformers_backend import TransformersEngine
 
@@ -179,12 +179,12 @@ def summary(latencies_ms: list[float], wall_s: float) -> list[float]:
 # --- remote: a backlog through the openai backend -------------------------------------------
 def backlog(work: Path, n: int, remote: dict, concurrency: int, tag: str) -> tuple[float, dict]:
     """Describe ``n`` fresh images through the remote backend as the worker would; (images/s, a timing)."""
-    from vlagent.dev.samples import photo_like, text_image
     from vlagent.home import Home
     from vlagent.index.queue import PRIO_BACKLOG, new_worker_id
     from vlagent.index.store import Index
     from vlagent.ingest.pipeline import Ingestor
-    from vlagent.ingest.workers import build_runner
+    from vlagent.jobs.build import build_runner
+    from vlagent.samples import photo_like, text_image
 
     home = Home(work / f"client-{tag}-{concurrency}").ensure()
     settings = settings_with({**remote, "vlm.backend": "openai", "vlm.openai_concurrency": concurrency,

@@ -145,9 +145,9 @@ def one_shot_region(display_env: dict, repeats: int) -> list[float]:
 # --- 3. selection → saved and queued ------------------------------------------------------
 def pipeline_overhead(repeats: int) -> dict:
     from vlagent.capture.flow import store_capture
-    from vlagent.dev.samples import screenshot_like
     from vlagent.home import Home
     from vlagent.index.store import Index
+    from vlagent.samples import screenshot_like
     from vlagent.settings import Settings
 
     res: dict[str, dict[str, list[float]]] = {}
@@ -176,10 +176,10 @@ def first_token(repeats: int) -> dict:
     import threading
 
     from vlagent.capture.flow import store_capture
-    from vlagent.dev.samples import screenshot_like
     from vlagent.dev.tiny_model import build
     from vlagent.home import Home
     from vlagent.index.store import Index
+    from vlagent.samples import screenshot_like
     from vlagent.settings import Settings
     from vlagent.worker.inference import InferenceWorker
 

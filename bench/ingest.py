@@ -32,10 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from PIL import Image, ImageDraw  # noqa: E402
+from PIL import ImageDraw  # noqa: E402
 
-from vlagent.dev.samples import photo_like, screenshot_like  # noqa: E402
 from vlagent.ingest.pipeline import default_threads  # noqa: E402
+from vlagent.samples import photo_like, screenshot_like  # noqa: E402
 
 
 def generate(folder: Path, count: int) -> list[Path]:

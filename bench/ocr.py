@@ -4,7 +4,7 @@
                         [--busy N]
 
 Every configuration reads the same generated images (ground truth from
-``vlagent.dev.samples``) in the same run, interleaved image by image with the order of the
+``vlagent.samples``) in the same run, interleaved image by image with the order of the
 configurations rotated each repeat, so load from other processes hits them alike.
 
 Configurations:
@@ -39,8 +39,8 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from vlagent.dev import samples  # noqa: E402
-from vlagent.ocr.imageprep import to_bgr  # noqa: E402
 from vlagent.eval.metrics import cer, cer_unordered  # noqa: E402
+from vlagent.ocr.imageprep import to_bgr  # noqa: E402
 from vlagent.ocr.rapid import RapidOcrEngine  # noqa: E402
 
 

@@ -45,49 +45,13 @@ T0 = 1_640_995_200.0  # 2022-01-01 UTC; the corpus spans three years from here
 SPAN = 3 * 365 * DAY
 RARE_FOLDER = "/home/user/Projects/rare-folder"
 
-EN_FUNCTION = ("the of and to a in is you that it for on with as are this be at or from by your not have an "
-               "was all can will more if has but we our about one my which their they there other also than "
-               "only when what new up out no so do been into its these some any may would should could").split()
-EN_CONTENT = (
-    "error file settings save cancel open close window screen screenshot button click update download upload "
-    "account password email message meeting report invoice total payment order price project release version "
-    "server database connection network user search results image photo camera dog cat snow beach mountain city "
-    "street car train flight ticket hotel booking menu home profile notification calendar schedule deadline "
-    "budget revenue quarterly sales customer support team chat call video music playlist weather temperature map "
-    "location address phone contact delivery package tracking shipping cart checkout discount coupon receipt bank "
-    "transfer balance transaction statement document spreadsheet presentation slide chart graph table code "
-    "function class variable test build deploy commit branch merge issue bug fix feature review comment reply "
-    "share like follow post story news article headline title summary terminal command output install python "
-    "javascript docker linux windows android iphone browser chrome firefox tab link website login logout sign "
-    "register verify security privacy policy terms agreement license warning failed success completed pending "
-    "processing loading connecting refused timeout retry exit status running stopped memory disk cpu usage "
-    "performance speed quality resolution display monitor keyboard mouse printer scanner paper book chapter "
-    "lesson course student teacher school exam score grade recipe ingredients restaurant food coffee tea "
-    "breakfast lunch dinner party birthday wedding holiday vacation travel trip passport visa airport gate "
-    "departure arrival boarding seat baggage morning evening today tomorrow yesterday week month year monday "
-    "friday weekend office desk laptop tablet charger battery wifi bluetooth router password storage cloud "
-    "backup sync folder archive zip pdf docx xlsx pptx slack teams zoom outlook gmail calendar reminder alarm "
-    "timer stopwatch clock step guide tutorial example sample template draft final approved rejected signed "
-    "contract vendor supplier quote estimate tax vat subtotal amount due paid unpaid overdue refund return").split()
-ZH_WORDS = (
-    "图片 截图 屏幕 设置 保存 取消 打开 关闭 窗口 按钮 点击 更新 下载 上传 账号 密码 邮件 消息 会议 报告 发票 金额 "
-    "付款 订单 价格 项目 发布 版本 服务器 数据库 连接 网络 用户 搜索 结果 照片 相机 小狗 小猫 雪地 海滩 山 城市 "
-    "街道 汽车 火车 航班 机票 酒店 预订 菜单 首页 通知 日历 日程 截止 预算 收入 季度 销售 客户 支持 团队 聊天 "
-    "电话 视频 音乐 天气 温度 地图 位置 地址 联系人 快递 包裹 物流 购物车 结算 优惠 收据 银行 转账 余额 交易 "
-    "文档 表格 演示 图表 代码 函数 测试 构建 部署 提交 分支 合并 问题 修复 功能 评论 回复 分享 关注 文章 新闻 "
-    "标题 摘要 终端 命令 输出 安装 浏览器 链接 网站 登录 退出 注册 验证 安全 隐私 协议 警告 失败 成功 完成 "
-    "等待 处理 加载 拒绝 超时 重试 状态 运行 停止 内存 磁盘 性能 速度 质量 分辨率 显示器 键盘 鼠标 打印机 "
-    "纸张 书 章节 课程 学生 老师 学校 考试 分数 菜谱 餐厅 食物 咖啡 茶 早餐 午餐 晚餐 聚会 生日 婚礼 假期 旅行 "
-    "护照 签证 机场 登机口 出发 到达 座位 行李 早上 晚上 今天 明天 昨天 星期 月份 办公室 笔记本 电池 蓝牙 "
-    "存储 云端 备份 同步 文件夹 压缩 教程 示例 模板 草稿 审批 合同 供应商 报价 税 小计 应付 已付 退款 微信 "
-    "支付宝 朋友圈 群聊 红包 二维码 扫一扫 公众号 小程序 淘宝 京东 抖音 知乎 百度 站在 一只 一个 一张 显示 "
-    "包含 中间 左边 右边 上面 下面 背景 前景 颜色 白色 黑色 红色 蓝色 绿色 文字 内容 页面 界面 列表 对话框").split()
+EN_FUNCTION = ["the", "of", "and", "to", "a", "in", "is", "you", "that", "it", "for", "on", "with", "as", "are", "this", "be", "at", "or", "from", "by", "your", "not", "have", "an", "was", "all", "can", "will", "more", "if", "has", "but", "we", "our", "about", "one", "my", "which", "their", "they", "there", "other", "also", "than", "only", "when", "what", "new", "up", "out", "no", "so", "do", "been", "into", "its", "these", "some", "any", "may", "would", "should", "could"]
+EN_CONTENT = ["error", "file", "settings", "save", "cancel", "open", "close", "window", "screen", "screenshot", "button", "click", "update", "download", "upload", "account", "password", "email", "message", "meeting", "report", "invoice", "total", "payment", "order", "price", "project", "release", "version", "server", "database", "connection", "network", "user", "search", "results", "image", "photo", "camera", "dog", "cat", "snow", "beach", "mountain", "city", "street", "car", "train", "flight", "ticket", "hotel", "booking", "menu", "home", "profile", "notification", "calendar", "schedule", "deadline", "budget", "revenue", "quarterly", "sales", "customer", "support", "team", "chat", "call", "video", "music", "playlist", "weather", "temperature", "map", "location", "address", "phone", "contact", "delivery", "package", "tracking", "shipping", "cart", "checkout", "discount", "coupon", "receipt", "bank", "transfer", "balance", "transaction", "statement", "document", "spreadsheet", "presentation", "slide", "chart", "graph", "table", "code", "function", "class", "variable", "test", "build", "deploy", "commit", "branch", "merge", "issue", "bug", "fix", "feature", "review", "comment", "reply", "share", "like", "follow", "post", "story", "news", "article", "headline", "title", "summary", "terminal", "command", "output", "install", "python", "javascript", "docker", "linux", "windows", "android", "iphone", "browser", "chrome", "firefox", "tab", "link", "website", "login", "logout", "sign", "register", "verify", "security", "privacy", "policy", "terms", "agreement", "license", "warning", "failed", "success", "completed", "pending", "processing", "loading", "connecting", "refused", "timeout", "retry", "exit", "status", "running", "stopped", "memory", "disk", "cpu", "usage", "performance", "speed", "quality", "resolution", "display", "monitor", "keyboard", "mouse", "printer", "scanner", "paper", "book", "chapter", "lesson", "course", "student", "teacher", "school", "exam", "score", "grade", "recipe", "ingredients", "restaurant", "food", "coffee", "tea", "breakfast", "lunch", "dinner", "party", "birthday", "wedding", "holiday", "vacation", "travel", "trip", "passport", "visa", "airport", "gate", "departure", "arrival", "boarding", "seat", "baggage", "morning", "evening", "today", "tomorrow", "yesterday", "week", "month", "year", "monday", "friday", "weekend", "office", "desk", "laptop", "tablet", "charger", "battery", "wifi", "bluetooth", "router", "password", "storage", "cloud", "backup", "sync", "folder", "archive", "zip", "pdf", "docx", "xlsx", "pptx", "slack", "teams", "zoom", "outlook", "gmail", "calendar", "reminder", "alarm", "timer", "stopwatch", "clock", "step", "guide", "tutorial", "example", "sample", "template", "draft", "final", "approved", "rejected", "signed", "contract", "vendor", "supplier", "quote", "estimate", "tax", "vat", "subtotal", "amount", "due", "paid", "unpaid", "overdue", "refund", "return"]
+ZH_WORDS = ["图片", "截图", "屏幕", "设置", "保存", "取消", "打开", "关闭", "窗口", "按钮", "点击", "更新", "下载", "上传", "账号", "密码", "邮件", "消息", "会议", "报告", "发票", "金额", "付款", "订单", "价格", "项目", "发布", "版本", "服务器", "数据库", "连接", "网络", "用户", "搜索", "结果", "照片", "相机", "小狗", "小猫", "雪地", "海滩", "山", "城市", "街道", "汽车", "火车", "航班", "机票", "酒店", "预订", "菜单", "首页", "通知", "日历", "日程", "截止", "预算", "收入", "季度", "销售", "客户", "支持", "团队", "聊天", "电话", "视频", "音乐", "天气", "温度", "地图", "位置", "地址", "联系人", "快递", "包裹", "物流", "购物车", "结算", "优惠", "收据", "银行", "转账", "余额", "交易", "文档", "表格", "演示", "图表", "代码", "函数", "测试", "构建", "部署", "提交", "分支", "合并", "问题", "修复", "功能", "评论", "回复", "分享", "关注", "文章", "新闻", "标题", "摘要", "终端", "命令", "输出", "安装", "浏览器", "链接", "网站", "登录", "退出", "注册", "验证", "安全", "隐私", "协议", "警告", "失败", "成功", "完成", "等待", "处理", "加载", "拒绝", "超时", "重试", "状态", "运行", "停止", "内存", "磁盘", "性能", "速度", "质量", "分辨率", "显示器", "键盘", "鼠标", "打印机", "纸张", "书", "章节", "课程", "学生", "老师", "学校", "考试", "分数", "菜谱", "餐厅", "食物", "咖啡", "茶", "早餐", "午餐", "晚餐", "聚会", "生日", "婚礼", "假期", "旅行", "护照", "签证", "机场", "登机口", "出发", "到达", "座位", "行李", "早上", "晚上", "今天", "明天", "昨天", "星期", "月份", "办公室", "笔记本", "电池", "蓝牙", "存储", "云端", "备份", "同步", "文件夹", "压缩", "教程", "示例", "模板", "草稿", "审批", "合同", "供应商", "报价", "税", "小计", "应付", "已付", "退款", "微信", "支付宝", "朋友圈", "群聊", "红包", "二维码", "扫一扫", "公众号", "小程序", "淘宝", "京东", "抖音", "知乎", "百度", "站在", "一只", "一个", "一张", "显示", "包含", "中间", "左边", "右边", "上面", "下面", "背景", "前景", "颜色", "白色", "黑色", "红色", "蓝色", "绿色", "文字", "内容", "页面", "界面", "列表", "对话框"]
 ZH_FUNCTION = list("的了是在有和也就都而及与着或一这那你我他她它们个上中下不")
-JA_WORDS = ("スクリーンショット 設定 保存 キャンセル エラー ファイル 画面 ボタン 会議 請求書 合計 支払い 注文 "
-            "価格 写真 カメラ 犬 猫 雪 東京 駅 電車 予約 メール パスワード 接続 失敗 成功 更新 ダウンロード "
-            "の を に は が で と も です ます した して いる ある こと これ それ").split()
-EN_IN_ZH = "iPhone Python Excel PDF WiFi App Windows Mac GitHub API Bug Zoom PPT Word".split()
-APPS = "Chrome Slack Excel Terminal VSCode WeChat Outlook Zoom Finder Settings Photoshop Notion Figma".split()
+JA_WORDS = ["スクリーンショット", "設定", "保存", "キャンセル", "エラー", "ファイル", "画面", "ボタン", "会議", "請求書", "合計", "支払い", "注文", "価格", "写真", "カメラ", "犬", "猫", "雪", "東京", "駅", "電車", "予約", "メール", "パスワード", "接続", "失敗", "成功", "更新", "ダウンロード", "の", "を", "に", "は", "が", "で", "と", "も", "です", "ます", "した", "して", "いる", "ある", "こと", "これ", "それ"]
+EN_IN_ZH = ["iPhone", "Python", "Excel", "PDF", "WiFi", "App", "Windows", "Mac", "GitHub", "API", "Bug", "Zoom", "PPT", "Word"]
+APPS = ["Chrome", "Slack", "Excel", "Terminal", "VSCode", "WeChat", "Outlook", "Zoom", "Finder", "Settings", "Photoshop", "Notion", "Figma"]
 
 
 class Words:

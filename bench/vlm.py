@@ -65,7 +65,7 @@ def settings_with(overrides: dict):
 def screenshot_png(folder: Path, size=(1920, 1080), seed=0, level: int | None = None) -> Path:
     """A screenshot-like PNG, saved as vlagent's capture saves them (or at ``level``)."""
     from vlagent.capture.flow import PNG_COMPRESS_LEVEL
-    from vlagent.dev.samples import screenshot_like
+    from vlagent.samples import screenshot_like
 
     level = PNG_COMPRESS_LEVEL if level is None else level
     p = folder / f"shot_{size[0]}x{size[1]}_{seed}_z{level}.png"
@@ -89,9 +89,9 @@ def bench_tiny(args) -> None:
 
     from vlagent.dev.tiny_model import build
     from vlagent.imaging.load import load_path
+    from vlagent.vlm import GenerationOptions
     from vlagent.vlm.prompts import DESCRIBE
     from vlagent.vlm.transformers_backend import TransformersEngine
-    from vlagent.vlm import GenerationOptions
 
     tmp = Path(tempfile.mkdtemp(prefix="vlm-bench-"))
     model_dir = build(tmp / "tiny", "qwen2_5_vl")

@@ -48,10 +48,10 @@ def env_for(home: Path) -> dict:
 
 # --- 1. drop → searchable ---------------------------------------------------------------
 def bench_latency(drops: int) -> None:
-    from vlagent.dev.samples import screenshot_like
     from vlagent.home import Home
     from vlagent.index.search import search
     from vlagent.index.store import Index
+    from vlagent.samples import screenshot_like
     from vlagent.settings import Settings
     from vlagent.worker import Agent
 
@@ -65,7 +65,7 @@ def bench_latency(drops: int) -> None:
         img, _ = screenshot_like(seed=100 + i)
         from PIL import ImageDraw
 
-        from vlagent.dev.samples import font
+        from vlagent.samples import font
         d = ImageDraw.Draw(img)
         d.rectangle([1500, 40, 1900, 100], fill="white")
         d.text((1520, 50), f"marker{i:03d}zq", fill="black", font=font(28))

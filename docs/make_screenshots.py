@@ -2,7 +2,7 @@
 
     python docs/make_screenshots.py
 
-A sample data home (vlagent.dev.samples, real OCR) is built once under .bench-data/. The
+A sample data home (vlagent.samples, real OCR) is built once under .bench-data/. The
 windows are rendered offscreen; the tray menu is a real X screenshot under Xvfb with trayer
 as the tray. Answers in the Ask panel come from the tiny random test checkpoint (no real
 model can be downloaded here), so their words are noise: the picture shows the panel.
@@ -42,11 +42,11 @@ def sample_home():
 
 
 def _cached_sample_home():
-    from vlagent.dev.samples import write_sample_set
     from vlagent.home import Home
     from vlagent.index.store import Index
     from vlagent.ingest.pipeline import Ingestor
-    from vlagent.ingest.workers import build_runner
+    from vlagent.jobs.build import build_runner
+    from vlagent.samples import write_sample_set
     from vlagent.settings import Settings
 
     home = Home(DATA / "home")

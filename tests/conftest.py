@@ -94,7 +94,7 @@ def cli(vlagent_home):
 
 @pytest.fixture(scope="session")
 def cjk_font_path() -> str:
-    from vlagent.dev.samples import find_cjk_font
+    from vlagent.samples import find_cjk_font
 
     path = find_cjk_font()
     assert path, "a CJK font is required for the tests (Debian: fonts-noto-cjk; packaging/setup.sh installs it)"
@@ -104,7 +104,7 @@ def cjk_font_path() -> str:
 @pytest.fixture
 def text_png(tmp_path, cjk_font_path):
     """Write a PNG with the given lines of text; returns its path."""
-    from vlagent.dev.samples import text_image
+    from vlagent.samples import text_image
 
     def _make(lines, name: str = "text.png", folder: Path | None = None, **kw) -> Path:
         folder = folder or tmp_path / "images"

@@ -33,7 +33,7 @@ class Home:
     root: Path
 
     @classmethod
-    def resolve(cls, explicit: str | os.PathLike | None = None) -> "Home":
+    def resolve(cls, explicit: str | os.PathLike | None = None) -> Home:
         return cls(resolve_root(explicit))
 
     @property
@@ -60,7 +60,12 @@ class Home:
     def logs(self) -> Path:
         return self.root / "logs"
 
-    def ensure(self) -> "Home":
+    @property
+    def api_token_path(self) -> Path:
+        """The API's bearer token (written by :mod:`vlagent.api.token`, mode 0600)."""
+        return self.root / "api-token"
+
+    def ensure(self) -> Home:
         for d in (self.root, self.thumbnails, self.captures, self.models, self.logs):
             d.mkdir(parents=True, exist_ok=True)
         return self

@@ -15,7 +15,6 @@ import pytest
 
 from tests.conftest import REPO, cli_env
 
-
 MAX_BODY = 2 * 1024 * 1024  # small, so the 413 test sends little
 SERVER_SETTINGS = {
     "general": {"language": "en"},

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import data_url, user
-from vlagent.dev.samples import photo_like, text_image
+from vlagent.samples import photo_like, text_image
 
 
 @pytest.fixture(scope="module")

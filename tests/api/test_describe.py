@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.api.conftest import png_bytes
-from vlagent.dev.samples import text_image
+from vlagent.samples import text_image
 
 
 def upload(server, data: bytes, name: str = "upload.png", prompt: str | None = None) -> httpx.Response:

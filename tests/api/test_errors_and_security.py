@@ -13,7 +13,7 @@ import pytest
 
 from tests.api.conftest import MAX_BODY, data_url, png_bytes, user
 from tests.conftest import run_cli
-from vlagent.dev.samples import text_image
+from vlagent.samples import text_image
 
 
 def post_chat(server, body, **kw):

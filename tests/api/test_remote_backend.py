@@ -9,7 +9,7 @@ import httpx
 
 from tests.api.conftest import write_config
 from tests.conftest import run_cli
-from vlagent.dev.samples import photo_like, text_image
+from vlagent.samples import photo_like, text_image
 
 
 def remote_flags(server, model_name):

@@ -14,7 +14,7 @@ import pytest
 
 from tests.api.conftest import data_url, user
 from tests.watch.util import wait_for
-from vlagent.dev.samples import text_image
+from vlagent.samples import text_image
 
 SETTINGS = {"general.language": "en", "vlm.dtype": "float32", "vlm.cpu_quantize": False, "vlm.max_new_tokens": 8,
             "vlm.max_pixels": 64 * 28 * 28, "vlm.idle_unload_s": 0.0, "ocr.enabled": False}
@@ -84,10 +84,10 @@ def test_concurrent_requests_take_turns_on_the_worker(running):
 
 
 def test_a_request_goes_ahead_of_the_backlog_which_loses_nothing(running, home, settings, tmp_path):
+    from tests.watch.util import Db, write_png
     from vlagent.index.queue import PRIO_BACKLOG
     from vlagent.index.store import Index
     from vlagent.ingest.pipeline import Ingestor
-    from tests.watch.util import Db, write_png
 
     agent, server, engine = running
     settings.override("vlm.max_new_tokens", 32)  # a describe batch takes a while
@@ -120,13 +120,12 @@ def test_the_line_is_bounded_and_a_client_that_hangs_up_is_not_answered(running,
     gate = threading.Event()
     agent.worker.run_model(lambda _: gate.wait(60))  # the worker is busy until the gate opens
     body = {"model": "vlagent", "messages": [user("First?", url)], "max_tokens": 4, "stream": True}
-    with httpx.Client(timeout=120) as client:
-        with client.stream("POST", f"{server.url}/v1/chat/completions", json=body,
-                           headers={"Authorization": f"Bearer {server.token}"}) as waiting:
-            assert waiting.status_code == 200  # admitted: it holds the only place in line
-            busy = chat(server, {"model": "vlagent", "messages": [user("And me?", url)], "max_tokens": 2})
-            assert busy.status_code == 429 and busy.headers["retry-after"] == "1"
-            assert busy.json()["error"]["code"] == "too_many_pending"
+    with httpx.Client(timeout=120) as client, client.stream("POST", f"{server.url}/v1/chat/completions", json=body,
+                       headers={"Authorization": f"Bearer {server.token}"}) as waiting:
+        assert waiting.status_code == 200  # admitted: it holds the only place in line
+        busy = chat(server, {"model": "vlagent", "messages": [user("And me?", url)], "max_tokens": 2})
+        assert busy.status_code == 429 and busy.headers["retry-after"] == "1"
+        assert busy.json()["error"]["code"] == "too_many_pending"
         # Hung up while waiting: its place is freed and its turn on the worker generates nothing.
     wait_for(lambda: server.service._pending == 0, what="the place in line to be released")
     gate.set()

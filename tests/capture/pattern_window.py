@@ -20,7 +20,7 @@ COLOURS = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 13
 
 def pattern_image(width: int = 800, height: int = 400) -> Image.Image:
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from vlagent.dev.samples import font
+    from vlagent.samples import font
 
     img = Image.new("RGB", (width, height), "white")
     d = ImageDraw.Draw(img)

@@ -3,8 +3,8 @@
 import pytest
 from PIL import Image
 
-from vlagent.capture import (Availability, CaptureError, Monitor, NoUsableHandler, Rect, Shot, build_handlers,
-                             capture)
+import vlagent.gui.screens  # noqa: F401 - registers the "qt" handler, as the faces that capture do
+from vlagent.capture import Availability, CaptureError, Monitor, NoUsableHandler, Rect, Shot, build_handlers, capture
 from vlagent.capture.session import HEADLESS, WAYLAND, X11, detect
 
 
@@ -88,3 +88,23 @@ def test_shot_refuses_a_monitor_or_region_it_does_not_have():
         shot.monitor_image(2)
     with pytest.raises(CaptureError, match="not inside"):
         shot.crop(Rect(90, 0, 20, 10))
+
+
+def test_the_qt_handler_comes_from_the_gui_layer_by_registration():
+    # vlagent.capture imports no GUI code: the Qt grabber is what vlagent.gui.screens registered.
+    import subprocess
+    import sys
+
+    code = ("import sys; from vlagent.capture import build_handlers; from vlagent.capture.session import detect; "
+            "names = [h.name for h in build_handlers(session=detect(env={}, platform='linux'))]; "
+            "print(names, 'PySide6' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "['mss', 'grim', 'portal'] False", out.stderr
+    with pytest.raises(CaptureError, match="not available in this program"):
+        from vlagent.capture import chain
+
+        saved = chain.HANDLERS.pop("qt")
+        try:
+            build_handlers("qt")
+        finally:
+            chain.register_handler("qt", saved)

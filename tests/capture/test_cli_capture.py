@@ -78,7 +78,7 @@ def _start_region(display, home, tmp_path, **env_extra):
         _xdotool(display, "search", "--sync", "--onlyvisible", "--name", "vlagent capture")
     except subprocess.TimeoutExpired:
         proc.kill()
-        raise AssertionError(f"the overlay never showed: {proc.communicate()[1].decode()}")
+        raise AssertionError(f"the overlay never showed: {proc.communicate()[1].decode()}") from None
     time.sleep(0.2)  # mapped is not yet painted
     return proc, out
 

@@ -6,10 +6,10 @@ import pytest
 
 from vlagent.capture import CapturePaused
 from vlagent.capture.flow import check_not_paused, discard_capture, pending_jobs, run_capture_jobs, store_capture
-from vlagent.dev.samples import text_image
 from vlagent.index.queue import PRIO_FRESH, PRIO_SCREENSHOT
 from vlagent.index.search import Filters, search
 from vlagent.ingest.pipeline import Ingestor
+from vlagent.samples import text_image
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,15 @@ import threading
 
 import pytest
 
-from vlagent.capture.hotkey import (GLOBAL_HOTKEY, OS_SHORTCUT, HotkeyError, HotkeyListener, human_hotkey,
-                                    hotkey_mode, parse_hotkey)
+from vlagent.capture.hotkey import (
+    GLOBAL_HOTKEY,
+    OS_SHORTCUT,
+    HotkeyError,
+    HotkeyListener,
+    hotkey_mode,
+    human_hotkey,
+    parse_hotkey,
+)
 from vlagent.capture.session import detect
 
 

@@ -24,3 +24,16 @@ def test_an_accepted_hand_off_captures_nothing_here():
 def test_a_declined_or_failed_hand_off_falls_back_to_capturing_here(handoff):
     with pytest.raises(NoUsableHandler, match="no display"):
         request_region_capture(RegionRequest(), handoff=handoff)
+
+
+def test_without_a_registered_selector_the_error_says_what_is_missing(monkeypatch):
+    from vlagent.capture import region
+    from vlagent.capture.base import Monitor, Rect, Shot
+
+    monkeypatch.setattr(region, "_selector", None)
+    shot = Shot(image=None, monitors=[Monitor(1, Rect(0, 0, 10, 10))], handler="fake")
+    monkeypatch.setattr(region, "capture", lambda choice: shot)
+    from vlagent.capture import CaptureError
+
+    with pytest.raises(CaptureError, match="no region selector"):
+        region.request_region_capture(region.RegionRequest(), handoff=None)

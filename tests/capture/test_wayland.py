@@ -10,6 +10,7 @@ import time
 import pytest
 from PIL import Image
 
+import vlagent.gui.screens  # noqa: F401 - registers the "qt" handler, as the faces that capture do
 from tests.capture.conftest import same_pixels
 from vlagent.capture import CaptureError, build_handlers, capture
 from vlagent.capture.grim_handler import GrimHandler

@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from tests.conftest import run_cli
-from vlagent.dev.samples import photo_like, text_image
+from vlagent.samples import photo_like, text_image
 
 EN = "Invoice 2024-0193 total 42.50"
 ZH = "图片中有一只小狗站在雪地上"

@@ -13,19 +13,19 @@ import sys
 import pytest
 
 from tests.conftest import REPO, cli_env, run_cli
-from vlagent.dev.samples import photo_like
+from vlagent.samples import photo_like
 
 HEAVY = ["torch", "transformers", "PySide6", "rapidocr", "onnxruntime", "cv2", "numpy", "PIL", "httpx",
-         "sqlite_utils", "accelerate", "qwen_vl_utils"]
+         "sqlite_utils", "accelerate", "qwen_vl_utils", "fastapi", "starlette", "uvicorn", "daft", "ray"]
 
-RUN_AND_REPORT = """
+RUN_AND_REPORT = f"""
 import json, sys
 from vlagent.cli.main import main
 rc = main(sys.argv[1:])
-heavy = json.loads(%r)
+heavy = json.loads({json.dumps(HEAVY)!r})
 print("LOADED=" + json.dumps(sorted(m for m in heavy if m in sys.modules)), file=sys.stderr)
 sys.exit(rc)
-""" % json.dumps(HEAVY)
+"""
 
 
 @pytest.fixture(scope="module")

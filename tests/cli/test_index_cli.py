@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO, cli_env, run_cli
-from vlagent.dev.samples import (
+from vlagent.samples import (
     animated_gif,
     encoded,
     exif_rotated_jpeg,

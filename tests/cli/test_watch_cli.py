@@ -136,7 +136,7 @@ def test_kill_9_in_a_burst_then_restart_indexes_every_file_exactly_once(
 
 
 def test_kill_9_while_a_job_runs_then_restart_runs_it_exactly_once(tmp_path, vlagent_home, agents, cli):
-    from vlagent.dev.samples import screenshot_like
+    from vlagent.samples import screenshot_like
 
     root = tmp_path / "p"
     root.mkdir()

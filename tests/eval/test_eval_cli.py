@@ -35,7 +35,7 @@ def ocr_set(text_png, tmp_path):
 
 @pytest.fixture
 def caption_set(text_png, tmp_path):
-    from vlagent.dev.samples import photo_like
+    from vlagent.samples import photo_like
 
     folder = tmp_path / "photos"
     folder.mkdir()

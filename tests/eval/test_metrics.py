@@ -6,7 +6,16 @@ import math
 
 import pytest
 
-from vlagent.eval.metrics import caption_scores, caption_tokens, cer, cer_unordered, char_errors, normalize, word_recall, words
+from vlagent.eval.metrics import (
+    caption_scores,
+    caption_tokens,
+    cer,
+    cer_unordered,
+    char_errors,
+    normalize,
+    word_recall,
+    words,
+)
 
 
 def test_cer_of_known_strings():

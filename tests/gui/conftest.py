@@ -21,12 +21,13 @@ SAMPLES = {
 def build_index(root: Path) -> Path:
     """Write the sample images under ``root/pics`` and index them (OCR included) into
     ``root/home``; returns the data home's root."""
-    from vlagent.dev.samples import photo_like, text_image
     from vlagent.home import Home
     from vlagent.index.store import Index
     from vlagent.ingest.pipeline import Ingestor
-    from vlagent.ingest.runner import JobRunner, OcrStep
+    from vlagent.jobs.runner import JobRunner
+    from vlagent.jobs.steps import OcrStep
     from vlagent.ocr import create_engine
+    from vlagent.samples import photo_like, text_image
     from vlagent.settings import Settings
 
     home = Home(root / "home").ensure()

@@ -113,4 +113,4 @@ def test_the_size_label_stays_on_screen(overlay):
     box = w.label_box(QRectF(W - 20, 0, 20, 200), 90, 20)  # at the top-right corner: inside, pulled left
     assert box.top() >= 0 and box.right() <= W
     box = w.label_box(QRectF(0, 0, W, H), 90, 20)  # the whole screen
-    assert 0 <= box.top() and box.bottom() <= H
+    assert box.top() >= 0 and box.bottom() <= H

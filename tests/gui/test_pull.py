@@ -7,10 +7,7 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import REPO, cli_env
-
 
 SCRIPT = r"""
 import json, sys

@@ -9,12 +9,10 @@ import json
 import shutil
 import sqlite3
 
-import pytest
 from PySide6.QtWidgets import QApplication
 
 from tests.conftest import searchable_words
 from tests.gui.conftest import WAIT, wait_for_query
-
 
 
 def select(qtbot, app, query: str) -> int:
@@ -103,7 +101,7 @@ def test_settings_reach_the_worker_and_new_images_appear_in_the_open_window(qtbo
     dialog.fields["watch.folders"].add_items([str(folder)])
     dialog.accept()
     shutil.copy(indexed_root.parent / "pics" / "note_invoice.png", folder / "copy.png")
-    from vlagent.dev.samples import text_image
+    from vlagent.samples import text_image
 
     text_image(["Quarterly revenue grew 12%", "本季度营业收入增长"], font_size=30).save(folder / "revenue.png")
     qtbot.waitUntil(lambda: any(r["name"] == "revenue.png" for r in window.model.records), timeout=WAIT)

@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image
 
-from vlagent.dev.samples import encoded
 from vlagent.imaging import errors
 from vlagent.imaging.fetch import fetch_url
 from vlagent.imaging.load import Limits, load_any
+from vlagent.samples import encoded
 
 PNG = encoded(Image.new("RGB", (30, 20), (10, 120, 200)), "PNG")
 LOCAL = Limits(allow_private_urls=True, url_timeout=2.0, url_max_bytes=100_000)

@@ -11,7 +11,9 @@ from datetime import datetime, timezone
 import pytest
 from PIL import Image
 
-from vlagent.dev.samples import (
+from vlagent.imaging import errors
+from vlagent.imaging.load import Limits, load_any, load_bytes, load_path, read_file
+from vlagent.samples import (
     animated_gif,
     encoded,
     exif_rotated_jpeg,
@@ -20,8 +22,6 @@ from vlagent.dev.samples import (
     png_declaring,
     write_bad_inputs,
 )
-from vlagent.imaging import errors
-from vlagent.imaging.load import Limits, load_any, load_bytes, load_path, read_file
 
 
 def close(px, want, tol=12):

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from vlagent.index.queue import MAX_ATTEMPTS, PRIO_BACKLOG, PRIO_FRESH, PRIO_INTERACTIVE, JobQueue
 from tests.conftest import REPO
+from vlagent.index.queue import MAX_ATTEMPTS, PRIO_BACKLOG, PRIO_FRESH, PRIO_INTERACTIVE, JobQueue
 
 
 @pytest.fixture

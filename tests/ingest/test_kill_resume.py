@@ -24,7 +24,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.conftest import REPO, cli_env, run_cli
-from vlagent.dev.samples import text_image
+from vlagent.samples import text_image
 
 N_PLAIN, N_COPIES, N_OCR = 300, 20, 6
 

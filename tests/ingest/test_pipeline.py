@@ -10,7 +10,9 @@ from datetime import datetime
 import pytest
 from PIL import Image
 
-from vlagent.dev.samples import (
+from vlagent.ingest.pipeline import DUPLICATE, FAILED, NEW, UNCHANGED, UPDATED, Ingestor
+from vlagent.ingest.scan import FileFilter, iter_files
+from vlagent.samples import (
     animated_gif,
     encoded,
     exif_rotated_jpeg,
@@ -19,8 +21,6 @@ from vlagent.dev.samples import (
     screenshot_like,
     write_bad_inputs,
 )
-from vlagent.ingest.pipeline import DUPLICATE, FAILED, NEW, UNCHANGED, UPDATED, Ingestor
-from vlagent.ingest.scan import FileFilter, iter_files
 
 
 @pytest.fixture

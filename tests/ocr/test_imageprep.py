@@ -2,8 +2,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vlagent.ocr.imageprep import (DetPlan, Tile, brightness_range, busy_area, crop_line, plan_detection, quiet_rows, split_plan,
-                                   stretch_contrast, to_bgr)
+from vlagent.ocr.imageprep import (
+    DetPlan,
+    Tile,
+    brightness_range,
+    busy_area,
+    crop_line,
+    plan_detection,
+    quiet_rows,
+    split_plan,
+    stretch_contrast,
+    to_bgr,
+)
 
 PLAN = dict(max_pixels=1280 * 720, min_scale=0.5, small_side=640, small_upscale=2.0)
 

@@ -29,7 +29,7 @@ RUN_OCR = textwrap.dedent('''
         guard = "open"
     except OSError as e:
         guard = str(e)
-    from vlagent.dev.samples import text_image
+    from vlagent.samples import text_image
     from vlagent.ocr.rapid import RapidOcrEngine
     res = RapidOcrEngine().recognize(text_image(["Offline 42", "离线识别"], font_size=30))
     print(json.dumps({"guard": guard, "text": res.text}))

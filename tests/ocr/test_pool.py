@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from vlagent.ocr.pool import MAX_WORKERS, WorkerPool, worker_count
+from vlagent.ocr.pool import MAX_WORKERS, ModelCopies, worker_count
 
 
 class Models:
@@ -20,7 +20,7 @@ def counter_pool(size):
         made.append(Models(len(made)))
         return made[-1]
 
-    return WorkerPool(size, load), made
+    return ModelCopies(size, load), made
 
 
 def test_worker_count_follows_the_setting_or_the_cores():

@@ -1,15 +1,14 @@
 """The tuned RapidOCR engine on generated images: what it reads, in which order, and that
-odd inputs don't break it. Ground truth comes from the generators in vlagent.dev.samples."""
+odd inputs don't break it. Ground truth comes from the generators in vlagent.samples."""
 
 import time
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from vlagent.dev import samples
-from vlagent.ocr import OcrEngine, OcrResult, create_engine
 from vlagent.eval.metrics import cer
+from vlagent.ocr import OcrEngine, OcrResult, create_engine
 
 
 def read(engine, img) -> OcrResult:

@@ -2,7 +2,7 @@ import argparse
 
 import pytest
 
-from vlagent.settings import SETTINGS, Settings, SettingError
+from vlagent.settings import SETTINGS, SettingError, Settings
 from vlagent.settings.cli_flags import add_setting_flags, apply_setting_flags
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vlagent.dev.samples import photo_like, text_image
+from vlagent.samples import photo_like, text_image
 
 TEST_DEFAULTS = {
     "vlm.dtype": "float32",  # batched rows match single runs exactly only in float32

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image
 
-from vlagent.dev.samples import photo_like, text_image
+from vlagent.samples import photo_like, text_image
 from vlagent.settings import Settings
 from vlagent.vlm.base import CancelToken, ChatMessage, GenerationOptions, VlmError
 from vlagent.vlm.openai_backend import OpenAIEngine, RemoteError, fit_size, retry_after_s

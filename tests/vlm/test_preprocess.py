@@ -10,7 +10,7 @@ from PIL import Image
 from qwen_vl_utils import process_vision_info
 from transformers import AutoProcessor
 
-from vlagent.dev.samples import photo_like, screenshot_like, text_image
+from vlagent.samples import photo_like, screenshot_like, text_image
 from vlagent.vlm.preprocess import VisionSpec, build_inputs, resized_pixels
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vlagent.vlm.openai_backend import OpenAIEngine
 from vlagent.vlm.factory import create_engine
+from vlagent.vlm.openai_backend import OpenAIEngine
 from vlagent.vlm.prompts import DESCRIBE, TRANSCRIBE, describe_prompt, system_language, transcribe_prompt
 
 

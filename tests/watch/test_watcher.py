@@ -6,8 +6,8 @@ import os
 import shutil
 import time
 
-from vlagent.index.queue import PRIO_BACKLOG, PRIO_FRESH
 from tests.watch.util import png_bytes, sha, wait_for, write_png
+from vlagent.index.queue import PRIO_BACKLOG, PRIO_FRESH
 
 
 def statuses(w, path):

@@ -21,7 +21,8 @@ def db(home):
 @pytest.fixture
 def ocr_runner(settings, ocr_engine):
     """A runner factory for workers that run real OCR jobs with the shared engine."""
-    from vlagent.ingest.runner import JobRunner, OcrStep
+    from vlagent.jobs.runner import JobRunner
+    from vlagent.jobs.steps import OcrStep
 
     def factory(index, engine, worker_id):
         runner = JobRunner(index, settings, worker_id=worker_id)
@@ -34,9 +35,9 @@ def ocr_runner(settings, ocr_engine):
 @pytest.fixture
 def add_text_images(tmp_path, home, settings, cjk_font_path):
     """Index ``n`` distinct text images (OCR jobs queued at ``priority``); returns their ids."""
-    from vlagent.dev.samples import text_image
     from vlagent.index.store import Index
     from vlagent.ingest.pipeline import Ingestor
+    from vlagent.samples import text_image
 
     counter = [0]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.watch.util import wait_for
 from vlagent.settings import Settings
 from vlagent.worker import Agent, AlreadyRunning
-from tests.watch.util import wait_for
 
 
 def test_agent_follows_the_config_file_and_keeps_cli_overrides(home, settings, tmp_path):

@@ -9,11 +9,12 @@ import time
 
 import pytest
 
-from vlagent.index.queue import JobQueue, PRIO_FRESH
-from vlagent.ingest.runner import JobRunner, OcrStep, StepContext
-from vlagent.worker.lock import AlreadyRunning, InstanceLock
-from vlagent.worker.retention import DAY_S, purge_gone
 from tests.watch.util import write_png
+from vlagent.index.queue import PRIO_FRESH, JobQueue
+from vlagent.jobs.runner import JobRunner, StepContext
+from vlagent.jobs.steps import OcrStep
+from vlagent.watch.retention import DAY_S, purge_gone
+from vlagent.worker.lock import AlreadyRunning, InstanceLock
 
 
 def test_lock_refuses_a_second_holder_and_names_the_first(tmp_path):

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
+from tests.watch.util import wait_for
 from vlagent.index.queue import PRIO_BACKLOG, PRIO_FRESH, PRIO_SCREENSHOT
 from vlagent.vlm.base import VlmError
 from vlagent.worker import InferenceWorker
-from tests.watch.util import wait_for
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ from concurrent.futures import CancelledError
 
 import pytest
 
+from tests.watch.util import wait_for, write_png
 from vlagent.index.queue import PRIO_BACKLOG, PRIO_INTERACTIVE
 from vlagent.worker import InferenceWorker
-from tests.watch.util import wait_for, write_png
-
 
 MODEL_SETTINGS = {
     "vlm.dtype": "float32",

@@ -6,15 +6,16 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
-from fastapi import APIRouter, File, Form, Path as PathParam, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from vlagent.api.errors import ApiError, model_error
-from vlagent.api.service import elapsed_ms
-from vlagent.index.search import SORTS, Filters, search, strip_highlight
+from vlagent.api.service import ApiService, elapsed_ms
+from vlagent.index.search import SORTS, Filters, strip_highlight
 from vlagent.index.store import SOURCES
 from vlagent.vlm.base import VlmError
 
@@ -23,6 +24,12 @@ router = APIRouter()
 SNIPPET_DESCRIPTION_CHARS = 300
 MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger id is a 400, not an overflow
 MAX_OFFSET = 10**9
+
+# The search filter's choices as types, for FastAPI to validate and the type checker to see.
+Source = Literal["folder", "screenshot", "import", "api"]
+Sort = Literal["relevance", "date"]
+if get_args(Source) != SOURCES or get_args(Sort) != SORTS:
+    raise ImportError("vlagent.api.images: Source and Sort must list vlagent.index's SOURCES and SORTS")
 
 
 def thumbnail_url(image_id: int) -> str:
@@ -35,9 +42,9 @@ async def describe(request: Request, file: UploadFile = File(..., description="t
     """Index the uploaded image (source ``api``), OCR and describe it now, and return the results."""
     from vlagent.ingest.pipeline import FAILED
 
-    service = request.app.state.service
+    service: ApiService = request.app.state.service
     t0 = time.perf_counter()
-    if service.settings.get("privacy.paused"):
+    if service.settings.view.privacy.paused:
         raise ApiError(503, "vlagent is paused (privacy.paused): nothing is indexed until it is resumed",
                        code="paused", type="server_error")
     prompt = (prompt or "").strip() or None
@@ -48,7 +55,7 @@ async def describe(request: Request, file: UploadFile = File(..., description="t
     data = await file.read()
     if not data:
         raise ApiError(400, "the uploaded file is empty", code="empty", param="file")
-    steps = (["ocr"] if service.settings.get("ocr.enabled") and "ocr" in runner.steps else []) + \
+    steps = (["ocr"] if service.settings.view.ocr.enabled and "ocr" in runner.steps else []) + \
         ([] if prompt else ["describe"])
     with service.admit():
         outcome, waits = await run_in_threadpool(service.queue_upload, data, file.filename, steps)
@@ -97,24 +104,21 @@ def _latest(rows: list[dict]) -> dict | None:
 @router.get("/v1/search")
 def search_images(request: Request, q: str = Query("", description="words to find (empty: the most recent images)"),
                   limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_OFFSET),
-                  source: Literal[SOURCES] | None = Query(None), sort: Literal[SORTS] = Query("relevance"),
+                  source: Source | None = Query(None), sort: Sort = Query("relevance"),
                   relax: bool = Query(False, description="when nothing matches exactly, images matching some "
                                                          "of the words (the answer says relaxed: true)")):
     service = request.app.state.service
     with service.read_index() as index:
-        page = search(index.conn, q, filters=Filters(source=source), limit=limit, offset=offset, sort=sort,
-                      relax=relax)
-        rows = index.summaries([hit.image_id for hit in page.hits])  # one query for the page
+        page = index.search_page(q, filters=Filters(source=source), limit=limit, offset=offset, sort=sort,
+                                 relax=relax)
         data = []
-        for hit in page.hits:
-            image = rows.get(hit.image_id)
-            if image is None:  # forgotten between the search and now
-                continue
+        for hit in page.hits:  # each with what it shows, read in one query for the page
+            image = hit.image
             data.append({
                 "image_id": hit.image_id, "score": round(hit.score, 4), "snippet": strip_highlight(hit.snippet),
-                "path": None if image["path_gone"] else image["path"], "source": image["source"],
-                "width": image["width"], "height": image["height"], "first_seen": image["first_seen"],
-                "description": (image["description"] or "")[:SNIPPET_DESCRIPTION_CHARS],
+                "path": None if image.path_gone else image.path, "source": image.source,
+                "width": image.width, "height": image.height, "first_seen": image.first_seen,
+                "description": (image.description or "")[:SNIPPET_DESCRIPTION_CHARS],
                 "thumbnail_url": thumbnail_url(hit.image_id),
             })
     return {"object": "list", "query": q, "total": page.total, "total_exact": page.total_exact,

@@ -19,8 +19,15 @@ import logging
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from vlagent.api.token import load_or_create
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from vlagent.api.service import ApiService
+    from vlagent.worker.agent import Agent
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +46,8 @@ def is_loopback(host: str) -> bool:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except socket.gaierror as e:
         raise ApiConfigError(f"cannot resolve the API host {host!r}: {e.strerror}") from None
-    return bool(infos) and all(ipaddress.ip_address(i[4][0].split("%")[0]).is_loopback for i in infos)
+    # (i[4][0] is the address: a str for the IPv4/IPv6 families asked for here)
+    return bool(infos) and all(ipaddress.ip_address(str(i[4][0]).split("%")[0]).is_loopback for i in infos)
 
 
 def check_host(host: str, allow_remote: bool) -> None:
@@ -67,22 +75,22 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 class ApiServer:
-    def __init__(self, agent, *, host: str | None = None, port: int | None = None,
+    def __init__(self, agent: Agent, *, host: str | None = None, port: int | None = None,
                  allow_remote: bool | None = None):
         """``agent``: the :class:`~vlagent.worker.agent.Agent` whose worker answers the requests
         (started before :meth:`start`). Unset arguments come from the ``api.*`` settings.
         Raises :class:`ApiConfigError` for an address other machines can reach without
         ``allow_remote``."""
-        settings = agent.settings
+        api = agent.settings.view.api
         self.agent = agent
-        self.host = host or settings.get("api.host")
-        self.requested_port = settings.get("api.port") if port is None else int(port)
-        self.allow_remote = settings.get("api.allow_remote") if allow_remote is None else allow_remote
+        self.host = host or api.host
+        self.requested_port = api.port if port is None else int(port)
+        self.allow_remote = api.allow_remote if allow_remote is None else allow_remote
         check_host(self.host, self.allow_remote)
         self.token: str | None = None
         self.port: int | None = None
-        self.service = None
-        self._server = None
+        self.service: ApiService | None = None
+        self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -95,7 +103,7 @@ class ApiServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, timeout: float = 15.0) -> "ApiServer":
+    def start(self, timeout: float = 15.0) -> ApiServer:
         """Bind and serve on a background thread; returns once requests are accepted."""
         import uvicorn
 
@@ -109,15 +117,15 @@ class ApiServer:
         sock = bind(self.host, self.requested_port)
         self.port = sock.getsockname()[1]
         self.service = ApiService(self.agent) if self.service is None else self.service
-        app = create_app(self.service, self.token, int(self.agent.settings.get("api.max_body_bytes")))
+        app = create_app(self.service, self.token, self.agent.settings.view.api.max_body_bytes)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", ws="none", http="h11",
                                 loop="asyncio", timeout_graceful_shutdown=5, server_header=False)
-        self._server = uvicorn.Server(config)
+        server = self._server = uvicorn.Server(config)
         self._error = None
-        self._thread = threading.Thread(target=self._serve, args=(sock,), name="vlagent-api", daemon=True)
+        self._thread = threading.Thread(target=self._serve, args=(server, sock), name="vlagent-api", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
-        while not self._server.started:
+        while not server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop(1)
                 raise RuntimeError(f"the API server did not start: {self._error or 'timed out'}")
@@ -125,9 +133,9 @@ class ApiServer:
         log.info("API listening on %s", self.url)
         return self
 
-    def _serve(self, sock: socket.socket) -> None:
+    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
         try:
-            self._server.run(sockets=[sock])
+            server.run(sockets=[sock])
         except BaseException as e:  # kept for start() to report
             self._error = e
             log.exception("the API server stopped on an error")
@@ -139,12 +147,13 @@ class ApiServer:
         The agent keeps running. Returns False if the server thread did not end in time."""
         if self.service is not None:
             self.service.close()
-        if self._server is not None:
-            self._server.should_exit = True
+        server = self._server
+        if server is not None:
+            server.should_exit = True
         if self._thread is None:
             return True
         self._thread.join(timeout)
-        if self._thread.is_alive():
-            self._server.force_exit = True
+        if self._thread.is_alive() and server is not None:  # (a thread is only started with a server)
+            server.force_exit = True
             self._thread.join(2)
         return not self._thread.is_alive()

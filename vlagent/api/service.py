@@ -18,10 +18,14 @@ import time
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vlagent.api.errors import ApiError
 from vlagent.index.queue import PRIO_INTERACTIVE, JobQueue
 from vlagent.index.store import Index
+
+if TYPE_CHECKING:
+    from vlagent.worker.agent import Agent
 
 MODEL_ALIAS = "vlagent"  # always means the model this agent runs
 JOB_CHECK_S = 1.0  # how often a waiting request looks at its job in the database (another process may run it)
@@ -37,7 +41,7 @@ class StepOutcome:
 
 
 class ApiService:
-    def __init__(self, agent):
+    def __init__(self, agent: Agent):
         self.agent = agent
         self.worker = agent.worker
         self.home = agent.home
@@ -51,22 +55,23 @@ class ApiService:
     # --- the model's name ---------------------------------------------------------------
     def model_id(self) -> str:
         """The name clients use: the remote model's, a hub id, or a local model folder's name."""
-        if self.settings.get("vlm.backend") == "openai":
-            return self.settings.get("vlm.openai_model") or MODEL_ALIAS
-        model = self.settings.get("vlm.model")
+        vlm = self.settings.view.vlm
+        if vlm.backend == "openai":
+            return vlm.openai_model or MODEL_ALIAS
+        model = vlm.model
         return os.path.basename(model.rstrip("/\\")) if os.path.isdir(model) else model
 
     def check_model(self, name: str) -> str:
-        known = {self.model_id(), self.settings.get("vlm.model"), MODEL_ALIAS}
+        known = {self.model_id(), self.settings.view.vlm.model, MODEL_ALIAS}
         if name not in known:
             raise ApiError(404, f"the model {name!r} does not exist here; this server runs {self.model_id()!r} "
                                 f"(GET /v1/models)", code="model_not_found", param="model")
         return self.model_id()
 
     # --- admission ----------------------------------------------------------------------
-    def admit(self) -> "Slot":
+    def admit(self) -> Slot:
         """One of the ``api.max_pending`` places in the line for the model, or a 429."""
-        limit = int(self.settings.get("api.max_pending"))
+        limit = self.settings.view.api.max_pending
         with self._lock:
             if self._pending >= limit:
                 raise ApiError(429, f"{self._pending} requests are already waiting for the model "
@@ -108,14 +113,16 @@ class ApiService:
             outcome = Ingestor(index, self.settings, self.home).ingest_bytes(data, source="api", name=name, steps=[])
             if outcome.status == FAILED:
                 return outcome, []
-            have = {r[0] for r in index.conn.execute("SELECT kind FROM results WHERE image_id = ?",
-                                                     (outcome.image_id,))}
+            image_id = outcome.image_id
+            assert image_id is not None  # every outcome but FAILED names its image
+            have = index.result_kinds(image_id)
             queue = JobQueue(index)
             waits = []
             for step in steps:
                 if RESULT_OF_STEP[step] in have:
                     continue
-                job_id = queue.enqueue(outcome.image_id, step, priority=PRIO_INTERACTIVE)
+                job_id = queue.enqueue(image_id, step, priority=PRIO_INTERACTIVE)
+                assert job_id is not None  # a row id: enqueue either inserts or finds the job
                 fut: Future = Future()
                 with self._lock:
                     self._waiters[job_id] = fut
@@ -184,14 +191,14 @@ class Slot:
     """A held place in the line; ``release()`` may be called more than once."""
 
     def __init__(self, service: ApiService):
-        self._service = service
+        self._service: ApiService | None = service
 
     def release(self) -> None:
         service, self._service = self._service, None
         if service is not None:
             service._release()
 
-    def __enter__(self) -> "Slot":
+    def __enter__(self) -> Slot:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -14,7 +14,7 @@ TOKEN_NAME = "api-token"
 
 
 def token_path(home) -> Path:
-    return Path(home.root) / TOKEN_NAME
+    return Path(home.api_token_path)
 
 
 def load_or_create(home, *, regenerate: bool = False) -> str:

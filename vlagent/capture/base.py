@@ -20,7 +20,7 @@ class CaptureError(Exception):
 class NoUsableHandler(CaptureError):
     """Every handler was unusable here or failed; ``attempts`` lists each one's reason."""
 
-    def __init__(self, attempts: list["Attempt"]):
+    def __init__(self, attempts: list[Attempt]):
         self.attempts = attempts
         reasons = "; ".join(f"{a.handler}: {a.reason}" for a in attempts) or "no handler configured"
         super().__init__(f"cannot capture the screen ({reasons})")
@@ -50,7 +50,7 @@ class Rect:
         """(left, top, right, bottom), PIL's crop box."""
         return (self.x, self.y, self.right, self.bottom)
 
-    def intersect(self, other: "Rect") -> "Rect | None":
+    def intersect(self, other: Rect) -> Rect | None:
         x0, y0 = max(self.x, other.x), max(self.y, other.y)
         x1, y1 = min(self.right, other.right), min(self.bottom, other.bottom)
         if x1 <= x0 or y1 <= y0:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from PIL import Image
 
@@ -36,7 +36,7 @@ class StoredCapture:
 
 
 def check_not_paused(settings) -> None:
-    if settings.get("privacy.paused"):
+    if settings.view.privacy.paused:
         raise CapturePaused("capturing is paused (privacy.paused is on): nothing was captured. "
                             "Resume with: vlagent config privacy.paused false")
 
@@ -60,6 +60,7 @@ def store_capture(image: Image.Image, *, index, settings, home) -> StoredCapture
         data, source="screenshot", name="capture.png", priority=PRIO_SCREENSHOT, keep_dir=home.captures)
     if out.status == FAILED:
         raise CaptureError(f"the capture could not be indexed: {out.error}")
+    assert out.image_id is not None and out.path is not None  # set on every outcome but FAILED
     t2 = time.perf_counter()
     return StoredCapture(out.image_id, Path(out.path), image.width, image.height, created=out.status == NEW,
                          timings={"encode_ms": round((t1 - t0) * 1000, 1),
@@ -67,36 +68,45 @@ def store_capture(image: Image.Image, *, index, settings, home) -> StoredCapture
 
 
 def pending_jobs(index, image_id: int) -> int:
-    return index.conn.execute("SELECT count(*) FROM jobs WHERE image_id = ? AND state IN ('pending', 'running')",
-                              (image_id,)).fetchone()[0]
+    return index.active_job_count(image_id)
 
 
-def run_capture_jobs(index, settings, home, image_id: int, *, on_report: Callable | None = None) -> int:
+def capture_runner(index, settings, home):
+    """The job runner a capture's work runs on (one per capture, shared by its jobs and its
+    question, so one model engine serves both)."""
+    from vlagent.jobs.build import build_runner
+
+    return build_runner(index, settings, home)
+
+
+def run_capture_jobs(index, settings, home, image_id: int, *, on_report: Callable | None = None,
+                     runner=None) -> int:
     """Run the queued work until this capture's own jobs are done. Its jobs are the most
     urgent in the queue (only interactive answers outrank them), so they are claimed first;
     returns how many jobs ran. Stops when another worker holds this capture's jobs."""
-    from vlagent.index.queue import new_worker_id
-    from vlagent.ingest.workers import build_runner
-
-    runner = build_runner(index, settings, home, worker_id=new_worker_id())
+    runner = runner or capture_runner(index, settings, home)
     return runner.run_until_empty(on_report=on_report, should_stop=lambda: not pending_jobs(index, image_id))
 
 
 def answer_question(image: Image.Image, question: str, *, image_id: int, index, settings, home,
-                    on_token: Callable[[str], None] | None = None):
-    """Ask the model about the capture, streaming the answer's text to ``on_token``; the
-    answer is stored with the image as the queue's ``ask`` step stores one (kind ``answer``,
-    the question as its prompt), so search finds both. Returns the vlagent.vlm Generation."""
-    from vlagent.vlm.base import ChatMessage, GenerationOptions
-    from vlagent.vlm.factory import create_engine
-    from vlagent.vlm.steps import result_from
+                    on_token: Callable[[str], None] | None = None, runner=None):
+    """Ask the model about the capture, streaming the answer's text to ``on_token``. It runs
+    the queue's ``ask`` step directly, so the answer is stored with the image exactly as a
+    queued question's (kind ``answer``, the question as its prompt) and search finds both.
+    Returns the stored :class:`~vlagent.index.store.Result`; raises
+    :class:`~vlagent.vlm.base.VlmError` with the reason when it could not be answered."""
+    from vlagent.imaging.load import LoadedImage
+    from vlagent.jobs.runner import StepContext
+    from vlagent.vlm.base import VlmError
 
-    engine = create_engine(settings, home)
-    gen = engine.chat([ChatMessage("user", question, [image])], GenerationOptions.from_settings(settings),
-                      on_token=on_token)
-    index.add_result(image_id, result_from("answer", gen, prompt=question,
-                                           extra={"image_ids": [image_id], "turns": 1}))
-    return gen
+    runner = runner or capture_runner(index, settings, home)
+    ctx = StepContext(on_token=(lambda job, piece: on_token(piece)) if on_token else None)
+    loaded = LoadedImage(image=image, data=b"", sha256="", format="PNG", width=image.width, height=image.height,
+                         mode=image.mode, name="capture.png")
+    rep = runner.run_direct("ask", loaded, image_id=image_id, payload={"question": question}, ctx=ctx)
+    if not rep.ok:
+        raise VlmError(rep.error or "the question could not be answered")
+    return rep.results[0]
 
 
 def discard_capture(index, stored: StoredCapture) -> None:

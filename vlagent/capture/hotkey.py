@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from vlagent.capture.session import HEADLESS, WAYLAND, Session, detect
 
@@ -99,7 +99,7 @@ class HotkeyListener:
         self._listener = None
         self._lock = threading.Lock()
 
-    def start(self) -> "HotkeyListener":
+    def start(self) -> HotkeyListener:
         if self.mode.mode != GLOBAL_HOTKEY:
             raise HotkeyError(f"no global hotkey here ({self.mode.reason}); {self.mode.instruction}")
         try:
@@ -142,7 +142,7 @@ class HotkeyListener:
             if not self._listener.is_alive():
                 self._listener = None
 
-    def __enter__(self) -> "HotkeyListener":
+    def __enter__(self) -> HotkeyListener:
         return self.start()
 
     def __exit__(self, *exc) -> None:

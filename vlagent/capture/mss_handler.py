@@ -11,13 +11,17 @@ from __future__ import annotations
 import os
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from vlagent.capture.base import Availability, CaptureError, Monitor, Rect, Shot
 from vlagent.capture.session import HEADLESS, WAYLAND, Session, detect
 
-_connections: dict[str, object] = {}  # display name → mss.MSS
+if TYPE_CHECKING:
+    from mss import MSS
+
+_connections: dict[str, MSS] = {}  # display name → its mss connection
 _lock = threading.Lock()
 
 

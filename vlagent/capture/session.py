@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 X11, WAYLAND, WINDOWS, MACOS, HEADLESS = "x11", "wayland", "windows", "macos", "headless"
 

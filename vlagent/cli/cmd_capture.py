@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import TYPE_CHECKING, Any
 
 from vlagent.cli.main import UsageError
 from vlagent.settings.cli_flags import add_setting_flags
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 
 def register(sub) -> None:
@@ -34,10 +38,18 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(ctx, args) -> int:
+def use_gui_layer() -> None:
+    """Register the Qt layer's screen grabber and region overlay with :mod:`vlagent.capture`
+    (importing them registers them)."""
+    import vlagent.gui.overlay  # noqa: F401 - registers the region selector
+    import vlagent.gui.screens  # noqa: F401 - registers the "qt" capture handler
+
+
+def run(ctx: Context, args) -> int:
     from vlagent.capture import CaptureError
     from vlagent.capture.flow import check_not_paused
 
+    use_gui_layer()
     if args.check:
         return _check(ctx, args)
     if args.listen:
@@ -70,18 +82,17 @@ def _grab(settings, args, home):
     when a running app took the region request."""
     from vlagent.capture import capture
 
-    choice = settings.get("capture.backend")
+    choice = settings.view.capture.backend
     if args.full:
         shot = capture(choice=choice)
         monitor = args.monitor or 0
         info = {"mode": "full", "monitor": monitor, "shot": shot}
         return shot.monitor_image(monitor), info
     from vlagent.capture.region import RegionRequest, request_region_capture
-
     from vlagent.gui.instance import region_handoff  # a running desktop app takes the request over
 
-    outcome = request_region_capture(RegionRequest(args.ask, settings.get("capture.keep")), choice=choice,
-                                     language=settings.get("general.language"), handoff=region_handoff(home))
+    outcome = request_region_capture(RegionRequest(args.ask, settings.view.capture.keep), choice=choice,
+                                     language=settings.view.general.language, handoff=region_handoff(home))
     if outcome.handed_off:
         return HANDED_OFF
     if outcome.region is None:
@@ -94,18 +105,19 @@ def _region_info(region, shot) -> dict:
             "whole_screen": region.whole_screen, "shot": shot}
 
 
-def _check(ctx, args) -> int:
+def _check(ctx: Context, args) -> int:
     from vlagent.capture import build_handlers
     from vlagent.capture.hotkey import HotkeyError, hotkey_mode
     from vlagent.capture.session import detect
     from vlagent.cli.output import print_json
 
     session = detect()
-    handlers = []
-    for h in build_handlers(ctx.settings.get("capture.backend"), session):
-        usable = h.available()
-        handlers.append({"handler": h.name, "available": usable.ok, "reason": usable.reason})
-    hotkey = ctx.settings.get("capture.hotkey")
+    handlers: list[dict[str, Any]] = []
+    for handler in build_handlers(ctx.settings.view.capture.backend, session):
+        usable = handler.available()
+        handlers.append({"handler": handler.name, "available": usable.ok, "reason": usable.reason})
+    hotkey = ctx.settings.view.capture.hotkey
+    mode: dict[str, Any]
     try:
         mode = {"hotkey": hotkey, **hotkey_mode(hotkey, session).as_dict()}
     except HotkeyError as e:
@@ -122,17 +134,15 @@ def _check(ctx, args) -> int:
     return 0 if any(h["available"] for h in handlers) else 1
 
 
-def _listen(ctx, args) -> int:
+def _listen(ctx: Context, args) -> int:
     """The hotkey without the desktop app: a Qt event loop, pynput's listener, and the
     overlay on each press. Pausing (privacy.paused in config.toml) applies at the next press."""
-    import signal
-
     from vlagent.capture import CaptureError
     from vlagent.capture.hotkey import GLOBAL_HOTKEY, HotkeyError, HotkeyListener, hotkey_mode, human_hotkey
     from vlagent.settings import Settings
 
     settings = ctx.settings
-    hotkey = settings.get("capture.hotkey")
+    hotkey = settings.view.capture.hotkey
     try:
         mode = hotkey_mode(hotkey)
     except HotkeyError as e:
@@ -140,13 +150,7 @@ def _listen(ctx, args) -> int:
     if mode.mode != GLOBAL_HOTKEY:
         print(f"vlagent: no global hotkey here ({mode.reason}).\nInstead, {mode.instruction}", file=sys.stderr)
         return 1
-    from PySide6.QtCore import QTimer
-
-    from vlagent.gui.overlay import RegionOnRequest
-    from vlagent.gui.screens import ensure_qapplication
-
-    app = ensure_qapplication()
-    app.setQuitOnLastWindowClosed(False)
+    from vlagent.gui.region_loop import RegionLoop
 
     def on_region(region, shot):
         try:
@@ -157,10 +161,10 @@ def _listen(ctx, args) -> int:
     def on_error(e):
         print(f"vlagent: {e}", file=sys.stderr, flush=True)
 
-    opener = RegionOnRequest(on_region, choice=settings.get("capture.backend"),
-                             language=settings.get("general.language"), on_error=on_error)
+    loop = RegionLoop(on_region, choice=settings.view.capture.backend, language=settings.view.general.language,
+                      on_error=on_error)
     listener = HotkeyListener(
-        hotkey, opener.request, paused=lambda: Settings.load(ctx.home.config_path).get("privacy.paused"),
+        hotkey, loop.request, paused=lambda: Settings.load(ctx.home.config_path).view.privacy.paused,
         on_paused=lambda: print("vlagent: capturing is paused (privacy.paused): hotkey ignored",
                                 file=sys.stderr, flush=True))
     try:
@@ -168,22 +172,23 @@ def _listen(ctx, args) -> int:
     except HotkeyError as e:
         print(f"vlagent: {e}", file=sys.stderr)
         return 1
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
-    ticker = QTimer()  # lets Python run its signal handlers while Qt waits
-    ticker.start(200)
-    ticker.timeout.connect(lambda: None)
     print(f"listening: press {human_hotkey(hotkey)} to capture a region (Ctrl+C to stop)", file=sys.stderr,
           flush=True)
     try:
-        app.exec()
+        loop.run()  # until Ctrl+C or SIGTERM
     finally:
         listener.stop()
     return 0
 
 
-def _finish(ctx, args, image, info) -> int:
-    from vlagent.capture.flow import answer_question, discard_capture, run_capture_jobs, store_capture
+def _finish(ctx: Context, args, image, info) -> int:
+    from vlagent.capture.flow import (
+        answer_question,
+        capture_runner,
+        discard_capture,
+        run_capture_jobs,
+        store_capture,
+    )
     from vlagent.cli.output import print_json
 
     settings, index = ctx.settings, ctx.index
@@ -194,9 +199,10 @@ def _finish(ctx, args, image, info) -> int:
         except (OSError, ValueError) as e:
             raise UsageError(f"cannot write {args.output}: {e}") from None
     stored = store_capture(image, index=index, settings=settings, home=ctx.home)
+    runner = capture_runner(index, settings, ctx.home)
     if not args.no_wait:
         t0 = time.perf_counter()
-        run_capture_jobs(index, settings, ctx.home, stored.image_id)
+        run_capture_jobs(index, settings, ctx.home, stored.image_id, runner=runner)
         stored.timings["jobs_ms"] = round((time.perf_counter() - t0) * 1000, 1)
     record = {**stored.as_dict(), "source": "screenshot", **info, "capture": shot.describe(),
               "output": args.output, "ocr_text": index.latest_text(stored.image_id, "ocr"),
@@ -206,17 +212,17 @@ def _finish(ctx, args, image, info) -> int:
     if args.ask:
         from vlagent.vlm.base import VlmError
 
-        if settings.get("vlm.backend") != "transformers":
-            print(f"note: the capture is sent to the remote model at {settings.get('vlm.openai_base_url')}",
+        if settings.view.vlm.backend != "transformers":
+            print(f"note: the capture is sent to the remote model at {settings.view.vlm.openai_base_url}",
                   file=sys.stderr)
         stream = None if args.json else _stream_to_stdout
         if stream:
             print(f"Q: {args.ask}\nA: ", end="", flush=True)
         try:
             gen = answer_question(image, args.ask, image_id=stored.image_id, index=index, settings=settings,
-                                  home=ctx.home, on_token=stream)
+                                  home=ctx.home, on_token=stream, runner=runner)
         except VlmError as e:
-            if not settings.get("capture.keep"):
+            if not settings.view.capture.keep:
                 discard_capture(index, stored)
             print(f"\nvlagent: the question could not be answered: {e}", file=sys.stderr)
             return 1
@@ -224,7 +230,7 @@ def _finish(ctx, args, image, info) -> int:
             print(flush=True)
         record["question"] = args.ask
         record["answer"] = gen.text
-    keep = settings.get("capture.keep")
+    keep = settings.view.capture.keep
     if not keep:
         discard_capture(index, stored)
     record["kept"] = keep or not stored.created

@@ -11,8 +11,12 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 
 def register(sub) -> None:
@@ -37,7 +41,7 @@ def _fmt(v) -> str:
     return str(v) if v != "" else '""'
 
 
-def run(ctx, args) -> int:
+def run(ctx: Context, args) -> int:
     from vlagent.cli.output import print_json
     from vlagent.settings import SETTINGS, SettingError, lookup
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 DEMO_QUERIES = ["小狗", "invoice 42.50", "数据库", "connection refused", "发票"]
 
@@ -16,9 +20,9 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(ctx, args) -> int:
+def run(ctx: Context, args) -> int:
     from vlagent.cli.main import build_parser
-    from vlagent.dev.samples import find_cjk_font, write_sample_set
+    from vlagent.samples import find_cjk_font, write_sample_set
 
     folder = Path(args.folder).expanduser().resolve() if args.folder else ctx.home.root / "demo-images"
     if not find_cjk_font():

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 
 def register(sub) -> None:
@@ -30,12 +34,12 @@ def register(sub) -> None:
     u.set_defaults(func=run_uninstall)
 
 
-def _chosen_home(ctx):
+def _chosen_home(ctx: Context):
     """The data home when the user picked one (else the launchers use the default)."""
     return ctx.home.root if (getattr(ctx.args, "home", None) or os.environ.get("VLAGENT_HOME")) else None
 
 
-def run_install(ctx, args) -> int:
+def run_install(ctx: Context, args) -> int:
     from vlagent.desktop import Part, install
     from vlagent.desktop.entries import UNIT_NAME
     from vlagent.desktop.install import ForeignFile
@@ -60,7 +64,7 @@ def run_install(ctx, args) -> int:
     return 0
 
 
-def run_uninstall(ctx, args) -> int:
+def run_uninstall(ctx: Context, args) -> int:
     from vlagent.desktop import Part, uninstall
     from vlagent.desktop.entries import UNIT_NAME
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 
 def register(sub) -> None:
@@ -25,30 +29,10 @@ def _version(dist: str) -> str | None:
         return None
 
 
-def check_torch() -> dict:
-    try:
-        import torch
-    except ModuleNotFoundError as e:
-        if e.name != "torch":
-            return {"ok": False, "error": f"{e.__class__.__name__}: {e}"}
-        # An OCR-only install: search, OCR and a remote model backend work without it.
-        return {"ok": True, "installed": False,
-                "note": "not installed; the local model needs: pip install 'vlagent[vlm]'"}
-    except Exception as e:  # noqa: BLE001 - report anything
-        return {"ok": False, "error": f"{e.__class__.__name__}: {e}"}
-    info = {"ok": True, "version": torch.__version__, "cuda_available": torch.cuda.is_available(),
-            "threads": torch.get_num_threads()}
-    if info["cuda_available"]:
-        info["devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-        info["bf16"] = torch.cuda.is_bf16_supported()
-    try:
-        import torchvision  # noqa: F401
+def check_torch() -> dict[str, Any]:
+    from vlagent.vlm.probe import probe_torch
 
-        info["torchvision"] = torchvision.__version__
-    except Exception as e:  # noqa: BLE001
-        info["ok"] = False
-        info["error"] = f"torchvision cannot be imported ({e}); the Qwen-VL processor needs it"
-    return info
+    return probe_torch()
 
 
 def check_ocr() -> dict:
@@ -68,22 +52,17 @@ def check_ocr() -> dict:
         return {"ok": False, "error": f"{e.__class__.__name__}: {e}"}
 
 
-def check_index(ctx) -> dict:
+def check_index(ctx: Context) -> dict:
     import sqlite3
 
+    from vlagent.index.db import fts5_available
+
     info = {"path": str(ctx.home.db_path), "exists": ctx.home.db_path.exists(), "sqlite": sqlite3.sqlite_version}
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
-        info["fts5"] = True
-    except sqlite3.OperationalError:
-        info["fts5"] = False
+    info["fts5"] = fts5_available()
     info["ok"] = info["fts5"]
     if info["exists"]:
-        from vlagent.index.migrations import schema_version
-
-        info["schema_version"] = schema_version(ctx.index.db)
-        info["integrity"] = ctx.index.conn.execute("PRAGMA quick_check").fetchone()[0]
+        info["schema_version"] = ctx.index.schema_version()
+        info["integrity"] = ctx.index.integrity_check()
         info["ok"] = info["ok"] and info["integrity"] == "ok"
     return info
 
@@ -95,13 +74,13 @@ def check_display() -> dict:
             "session": session or "none (headless: CLI, watch and serve work; GUI and capture need a display)"}
 
 
-def run(ctx, args) -> int:
+def run(ctx: Context, args) -> int:
     import platform
 
     from vlagent import __version__
     from vlagent.cli.output import print_json
 
-    report = {
+    report: dict[str, Any] = {
         "vlagent": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -136,7 +115,7 @@ def run(ctx, args) -> int:
     return 1 if bad else 0
 
 
-def write_report(ctx, checks: dict, target: str) -> None:
+def write_report(ctx: Context, checks: dict, target: str) -> None:
     import sys
     from pathlib import Path
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
 from vlagent.settings.cli_flags import add_setting_flags
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 OCR_HELP = """\
 Compare RapidOCR with the vision-language model's transcription on images whose text you know.
@@ -62,7 +67,8 @@ def _items(args, loader):
     from vlagent.eval.data import EvalDataError
 
     try:
-        import jiwer, pycocoevalcap  # noqa: F401, E401
+        import jiwer  # noqa: F401 - only: are the scorers installed?
+        import pycocoevalcap  # noqa: F401
     except ImportError:
         raise UsageError("vlagent eval needs its scorers: pip install 'vlagent[eval]'") from None
 
@@ -76,11 +82,11 @@ def _items(args, loader):
     return folder, items[: args.limit] if args.limit else items
 
 
-def _models(ctx, args) -> list[str]:
-    return list(dict.fromkeys(getattr(args, "set_vlm__model", None) or [ctx.settings.get("vlm.model")]))
+def _models(ctx: Context, args) -> list[str]:
+    return list(dict.fromkeys(getattr(args, "set_vlm__model", None) or [ctx.settings.view.vlm.model]))
 
 
-def _vlm_factory(ctx, model: str, prompt: str):
+def _vlm_factory(ctx: Context, model: str, prompt: str):
     from vlagent.eval.readers import VlmReader
 
     def make():
@@ -90,7 +96,7 @@ def _vlm_factory(ctx, model: str, prompt: str):
     return make
 
 
-def _run(ctx, args, folder, items, plans) -> list:
+def _run(ctx: Context, args, folder, items, plans) -> list:
     """plans: (label, reader factory, scorer); returns the reports, one per reader."""
     from vlagent.cli.output import Progress
     from vlagent.eval.run import read_all
@@ -101,13 +107,13 @@ def _run(ctx, args, folder, items, plans) -> list:
     for label, factory, score in plans:
         bar.note = label
         out = read_all(items, folder, factory, label, limits=Limits.from_settings(ctx.settings),
-                       on_image=lambda: bar.advance(1, label))
+                       on_image=partial(bar.advance, 1, label))
         reports.append(score(items, out))
     bar.finish()
     return reports
 
 
-def run_ocr(ctx, args) -> int:
+def run_ocr(ctx: Context, args) -> int:
     from vlagent.eval.data import load_truth
     from vlagent.eval.readers import OcrReader
     from vlagent.eval.run import score_ocr
@@ -130,7 +136,7 @@ def run_ocr(ctx, args) -> int:
                          "results": reports}, columns, "text")
 
 
-def run_captions(ctx, args) -> int:
+def run_captions(ctx: Context, args) -> int:
     from vlagent.eval.data import load_refs
     from vlagent.eval.run import score_captions
 

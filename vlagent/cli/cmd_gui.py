@@ -4,8 +4,12 @@ worker. A second launch hands its request to the running app and exits."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from vlagent.settings.cli_flags import add_setting_flags
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 
 def register(sub) -> None:
@@ -25,7 +29,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(ctx, args) -> int:
+def run(ctx: Context, args) -> int:
     from vlagent.gui.instance import send_request
 
     request = {"action": "search", "query": args.search} if args.search is not None else {"action": "show"}

@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from vlagent.settings.cli_flags import add_setting_flags
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 DESCRIPTION = """\
 Add images to the index: read, hash (the same bytes at two paths are one image), check,
@@ -37,7 +41,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(ctx, args) -> int:
+def run(ctx: Context, args) -> int:
     import os
     import sqlite3
 
@@ -55,7 +59,7 @@ def run(ctx, args) -> int:
     return 0
 
 
-def index_paths(ctx, args) -> dict:
+def index_paths(ctx: Context, args) -> dict:
     from vlagent.cli.output import Progress
     from vlagent.index.queue import new_worker_id
     from vlagent.ingest.pipeline import FAILED, Ingestor
@@ -99,7 +103,7 @@ def index_paths(ctx, args) -> dict:
     job_failures: list[dict] = []
     steps = ingestor.steps_for_new_image()
     if steps and not args.no_wait:
-        from vlagent.ingest.workers import build_runner
+        from vlagent.jobs.build import build_runner
 
         runner = build_runner(index, settings, ctx.home, worker_id=new_worker_id())
         kinds = [k for k in steps if k in runner.steps]

@@ -5,8 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING, Any
 
 from vlagent.cli.main import UsageError
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 
 def register(sub) -> None:
@@ -26,11 +31,12 @@ def register(sub) -> None:
     e.set_defaults(func=run_export)
 
 
-def run_status(ctx, args) -> int:
+def run_status(ctx: Context, args) -> int:
     from vlagent.cli.output import human_bytes, print_json
 
     db = ctx.home.db_path
     index = ctx.index_if_exists()
+    info: dict[str, Any]
     if index is None:
         info = {"home": str(ctx.home.root), "db": str(db), "db_bytes": 0, "images": 0, "jobs": {}, "results": {},
                 "failures": 0}
@@ -63,14 +69,14 @@ def run_status(ctx, args) -> int:
     return 0
 
 
-def run_forget(ctx, args) -> int:
+def run_forget(ctx: Context, args) -> int:
     from vlagent.cli.output import print_json
 
     index = ctx.index_if_exists()
     removed, missing = [], []
     for ref in args.refs:
         img = index.resolve(ref) if index else None
-        if img and index.forget(img["id"]):
+        if index is not None and img and index.forget(img["id"]):
             removed.append(img["id"])
         else:
             missing.append(ref)
@@ -88,28 +94,32 @@ EXPORT_FIELDS = ["id", "sha256", "path", "paths", "source", "width", "height", "
                  "taken_at", "gone_at", "ocr_text", "description", "answers"]
 
 
-def run_export(ctx, args) -> int:
+def run_export(ctx: Context, args) -> int:
     index = ctx.index_if_exists()
-    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-    try:
-        writer = None
-        if args.format == "csv":
-            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
-            writer.writeheader()
-        for d in (index.iter_images() if index else []):
-            rec = {k: d.get(k) for k in EXPORT_FIELDS}
-            rec["answers"] = [{"question": r["prompt"], "answer": r["text"]} for r in d["results"]
-                              if r["kind"] == "answer"]
-            if writer:
-                rec["paths"] = "\n".join(rec["paths"])
-                rec["answers"] = json.dumps(rec["answers"], ensure_ascii=False)
-                writer.writerow(rec)
-            else:
-                out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    finally:
-        if args.output:
-            out.close()
+    images = index.iter_images() if index else []
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            _export(images, args.format, out)
+    else:
+        _export(images, args.format, sys.stdout)
     return 0
+
+
+def _export(images: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> None:
+    writer = None
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+    for d in images:
+        rec: dict[str, Any] = {k: d.get(k) for k in EXPORT_FIELDS}
+        rec["answers"] = [{"question": r["prompt"], "answer": r["text"]} for r in d["results"]
+                          if r["kind"] == "answer"]
+        if writer:
+            rec["paths"] = "\n".join(rec["paths"])
+            rec["answers"] = json.dumps(rec["answers"], ensure_ascii=False)
+            writer.writerow(rec)
+        else:
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
 __all__ = ["UsageError"]

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 # The hub clients log every retry; the user gets one progress bar and one sentence instead (-v shows them).
 _CHATTY_LOGGERS = ("huggingface_hub", "modelscope", "modelscope_hub")
@@ -51,14 +55,14 @@ def _quiet_libraries(args) -> None:
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
-def run_pull(ctx, args) -> int:
+def run_pull(ctx: Context, args) -> int:
     from vlagent.cli.output import Progress, human_bytes, human_duration, print_json
     from vlagent.vlm.base import VlmError
     from vlagent.vlm.hub import pull
 
     settings = ctx.settings
-    repo_id = args.id or settings.get("vlm.model")
-    hub = args.hub or settings.get("vlm.hub")
+    repo_id = args.id or settings.view.vlm.model
+    hub = args.hub or settings.view.vlm.hub
     _quiet_libraries(args)
     bars: list[Progress] = []
 
@@ -99,14 +103,14 @@ def run_pull(ctx, args) -> int:
     return 0
 
 
-def run_list(ctx, args) -> int:
+def run_list(ctx: Context, args) -> int:
     from vlagent.cli.output import human_bytes, print_json
-    from vlagent.vlm.hub import list_models, resolve_model
     from vlagent.vlm.base import ModelNotAvailable
+    from vlagent.vlm.hub import list_models, resolve_model
 
     settings = ctx.settings
     models = list_models(ctx.home, settings)
-    configured = settings.get("vlm.model")
+    configured = settings.view.vlm.model
     try:
         configured_path, problem = str(resolve_model(configured, home=ctx.home, settings=settings)), None
     except ModelNotAvailable as e:
@@ -130,7 +134,7 @@ def run_list(ctx, args) -> int:
     return 0
 
 
-def run_rm(ctx, args) -> int:
+def run_rm(ctx: Context, args) -> int:
     from vlagent.cli.output import print_json
     from vlagent.vlm.base import VlmError
     from vlagent.vlm.hub import remove_model

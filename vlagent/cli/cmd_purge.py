@@ -8,8 +8,12 @@ privacy.retention_days (the running agent does this hourly) or after
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 
 def register(sub) -> None:
@@ -22,11 +26,11 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(ctx, args) -> int:
+def run(ctx: Context, args) -> int:
     from vlagent.cli.output import print_json
-    from vlagent.worker.retention import DAY_S, gone_images, purge_gone
+    from vlagent.watch.retention import DAY_S, gone_images, purge_gone
 
-    days = args.older_than if args.older_than is not None else ctx.settings.get("privacy.retention_days")
+    days = args.older_than if args.older_than is not None else ctx.settings.view.privacy.retention_days
     if args.older_than is None and days <= 0:
         raise UsageError("retention is off (privacy.retention_days = 0): give --older-than DAYS, "
                          "or set it with 'vlagent config privacy.retention_days 30'")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 
 def register(sub) -> None:
@@ -50,37 +54,35 @@ def parse_when(text: str | None) -> float | None:
     raise UsageError(f"cannot read the date {text!r} (use YYYY-MM-DD or a span like 7d)")
 
 
-def hit_record(index, hit) -> dict:
+def hit_record(hit) -> dict:
+    """What ``search`` shows of a hit (a :class:`vlagent.index.rows.HitRow`)."""
     from vlagent.index.search import strip_highlight
 
-    img = index.image(hit.image_id)
-    locs = index.locations(hit.image_id)
-    live = [l["path"] for l in locs if l["gone_at"] is None]
-    thumb = index.thumbnail_path(img)
+    img = hit.image
     return {
-        "id": img["id"],
-        "path": live[0] if live else (locs[0]["path"] if locs else None),
-        "paths": live,
-        "gone": img["gone_at"] is not None,
+        "id": img.id,
+        "path": img.path,
+        "paths": list(img.paths),
+        "gone": img.gone_at is not None,
         "score": round(hit.score, 4),
         "snippet": strip_highlight(hit.snippet),
         "snippet_marked": hit.snippet.replace("\x02", "[").replace("\x03", "]"),
-        "ocr_text": index.latest_text(hit.image_id, "ocr"),
-        "description": index.latest_text(hit.image_id, "description"),
-        "source": img["source"],
-        "width": img["width"],
-        "height": img["height"],
-        "format": img["format"],
-        "sha256": img["sha256"],
-        "first_seen": img["first_seen"],
-        "taken_at": img["taken_at"],
-        "thumbnail": str(thumb) if thumb else None,
+        "ocr_text": img.ocr or "",
+        "description": img.description or "",
+        "source": img.source,
+        "width": img.width,
+        "height": img.height,
+        "format": img.format,
+        "sha256": img.sha256,
+        "first_seen": img.first_seen,
+        "taken_at": img.taken_at,
+        "thumbnail": img.thumbnail_file,
     }
 
 
-def run_search(ctx, args) -> int:
+def run_search(ctx: Context, args) -> int:
     from vlagent.cli.output import print_json
-    from vlagent.index.search import Filters, highlight, search
+    from vlagent.index.search import Filters, highlight
 
     query = " ".join(args.query)
     index = ctx.index_if_exists()
@@ -96,8 +98,8 @@ def run_search(ctx, args) -> int:
     filters = Filters(source=args.source,
                       folder=os.path.abspath(os.path.expanduser(args.folder)) if args.folder else None,
                       since=parse_when(args.since), until=parse_when(args.until))
-    page = search(index.conn, query, filters=filters, limit=args.limit, offset=offset, sort=args.sort, relax=True)
-    records = [{**hit_record(index, h), "relaxed": page.relaxed} for h in page.hits]
+    page = index.search_page(query, filters=filters, limit=args.limit, offset=offset, sort=args.sort, relax=True)
+    records = [{**hit_record(h), "relaxed": page.relaxed} for h in page.hits]
     if args.json:
         print_json(records)
         return 0
@@ -118,14 +120,14 @@ def run_search(ctx, args) -> int:
     return 0
 
 
-def run_show(ctx, args) -> int:
+def run_show(ctx: Context, args) -> int:
     from vlagent.cli.output import human_bytes, human_time, print_json
 
     index = ctx.index_if_exists()
     img = index.resolve(args.ref) if index else None
-    if img is None:
+    d = index.detail(img["id"]) if index and img else None
+    if index is None or d is None:
         raise UsageError(f"no image matches {args.ref!r}")
-    d = index.detail(img["id"])
     thumb = index.thumbnail_path(d)
     d["thumbnail"] = str(thumb) if thumb else None
     if args.json:
@@ -137,7 +139,8 @@ def run_show(ctx, args) -> int:
     print(f"#{d['id']}  {d['width']}x{d['height']} {d['format'] or '?'}  {human_bytes(d['bytes'])}  "
           f"source: {d['source']}")
     print(f"sha256: {d['sha256']}")
-    print(f"first seen: {human_time(d['first_seen'])}" + (f"   taken: {human_time(d['taken_at'])}" if d["taken_at"] else "")
+    print(f"first seen: {human_time(d['first_seen'])}"
+          + (f"   taken: {human_time(d['taken_at'])}" if d["taken_at"] else "")
           + (f"   gone since: {human_time(d['gone_at'])}" if d["gone_at"] else ""))
     for loc in d["locations"]:
         print(f"  {'gone ' if loc['gone_at'] else 'file '} {loc['path']}")

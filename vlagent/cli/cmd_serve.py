@@ -15,9 +15,13 @@ import os
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
 from vlagent.settings.cli_flags import add_setting_flags
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 
 def register(sub) -> None:
@@ -40,7 +44,7 @@ def register(sub) -> None:
     t.set_defaults(func=run_token)
 
 
-def run_token(ctx, args) -> int:
+def run_token(ctx: Context, args) -> int:
     from vlagent.api.token import load_or_create
 
     ctx.home.ensure()
@@ -48,7 +52,7 @@ def run_token(ctx, args) -> int:
     return 0
 
 
-def run(ctx, args) -> int:
+def run(ctx: Context, args) -> int:
     from vlagent.api.server import ApiConfigError, ApiServer
     from vlagent.worker import Agent, AlreadyRunning
 
@@ -63,7 +67,7 @@ def run(ctx, args) -> int:
         for f in folders or []:
             if not os.path.isdir(f):
                 raise UsageError(f"{f}: not a folder")
-        if folders is None and not settings.get("watch.folders"):
+        if folders is None and not settings.view.watch.folders:
             raise UsageError("--watch without folders needs watch.folders in the config "
                              "('vlagent config watch.folders add ~/Pictures')")
     agent = Agent(ctx.home, settings, folders)
@@ -83,9 +87,11 @@ def run(ctx, args) -> int:
         agent.stop()
         return 1
 
+    service = server.service
+    assert service is not None  # made by start()
     stop = threading.Event()
     old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
-    print(f"vlagent API listening on {server.url}  (model: {server.service.model_id()}; "
+    print(f"vlagent API listening on {server.url}  (model: {service.model_id()}; "
           f"token: 'vlagent api-token'; Ctrl-C to stop)", flush=True)
     try:
         while not stop.wait(0.5):

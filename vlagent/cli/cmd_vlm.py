@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
 from vlagent.settings.cli_flags import add_setting_flags
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
+    from vlagent.imaging.load import LoadedImage
+    from vlagent.vlm.factory import LazyEngine
 
 
 def register(sub) -> None:
@@ -41,12 +47,12 @@ def register(sub) -> None:
 @dataclass
 class Input:
     arg: str
-    loaded: object  # LoadedImage
+    loaded: LoadedImage
     image_id: int | None = None
     path: str | None = None
 
 
-def read_inputs(ctx, args: list[str], errors: list[dict]) -> list[Input]:
+def read_inputs(ctx: Context, args: list[str], errors: list[dict]) -> list[Input]:
     """Load every IMAGE argument; a bad one is reported and skipped."""
     from vlagent.imaging.errors import ImageInputError
     from vlagent.imaging.load import Limits, load_any
@@ -68,7 +74,7 @@ def read_inputs(ctx, args: list[str], errors: list[dict]) -> list[Input]:
     return out
 
 
-def store_inputs(ctx, inputs: list[Input], skip_step: str) -> None:
+def store_inputs(ctx: Context, inputs: list[Input], skip_step: str) -> None:
     """Add each image to the index (files where they are; stdin/URL bytes saved under the home)."""
     import os
 
@@ -87,14 +93,14 @@ def store_inputs(ctx, inputs: list[Input], skip_step: str) -> None:
         item.image_id, item.path = out.image_id, out.path
 
 
-def make_engine(ctx):
-    from vlagent.vlm.factory import create_engine
+def make_engine(ctx: Context) -> LazyEngine:
+    from vlagent.jobs.build import build_engine
 
-    if ctx.settings.get("vlm.backend") == "transformers":
+    if ctx.settings.view.vlm.backend == "transformers":
         from vlagent.vlm.loading import resolve_model_dir
 
-        resolve_model_dir(ctx.settings.get("vlm.model"), home=ctx.home, settings=ctx.settings)  # fail fast
-    engine = create_engine(ctx.settings, ctx.home)
+        resolve_model_dir(ctx.settings.view.vlm.model, home=ctx.home, settings=ctx.settings)  # fail fast
+    engine = build_engine(ctx.settings, ctx.home)
     if not engine.loaded and sys.stderr.isatty():
         print(f"loading {engine.model_id} …", file=sys.stderr, flush=True)
     return engine
@@ -117,10 +123,10 @@ def record(g, **extra) -> dict:
                 prompt=g.prompt, timings=g.timings, params=g.params)
 
 
-def run_describe(ctx, args) -> int:
+def run_describe(ctx: Context, args) -> int:
+    from vlagent.jobs.steps import result_from
     from vlagent.vlm import ChatMessage, GenerationOptions, VlmError
     from vlagent.vlm.prompts import describe_prompt, transcribe_prompt
-    from vlagent.vlm.steps import result_from
 
     settings = ctx.settings
     kind, step = ("vlm_ocr", "transcribe") if args.transcribe else ("description", "describe")
@@ -134,6 +140,7 @@ def run_describe(ctx, args) -> int:
         engine = make_engine(ctx) if inputs else None
         opts = GenerationOptions.from_settings(settings)
         for n, item in enumerate(inputs):
+            assert engine is not None  # made above, as there are inputs
             if not args.json and len(inputs) > 1:
                 print(f"{'' if n == 0 else chr(10)}==> {item.arg} <==", flush=True)
             g = engine.chat([ChatMessage("user", prompt, [item.loaded.image])], opts,
@@ -153,9 +160,9 @@ def run_describe(ctx, args) -> int:
     return 1 if errors else 0
 
 
-def run_ask(ctx, args) -> int:
+def run_ask(ctx: Context, args) -> int:
+    from vlagent.jobs.steps import result_from
     from vlagent.vlm import ChatMessage, GenerationOptions, VlmError
-    from vlagent.vlm.steps import result_from
 
     image_args, question = args.images, args.question
     if not question.strip():

@@ -13,9 +13,13 @@ import signal
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
 from vlagent.settings.cli_flags import add_setting_flags
+
+if TYPE_CHECKING:
+    from vlagent.cli.context import Context
 
 
 def register(sub) -> None:
@@ -34,7 +38,7 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(ctx, args) -> int:
+def run(ctx: Context, args) -> int:
     from vlagent.cli.output import print_json
     from vlagent.worker import Agent, AlreadyRunning
 
@@ -42,7 +46,7 @@ def run(ctx, args) -> int:
     if args.describe:
         settings.override("vlm.describe", True)
     folders = [os.path.abspath(os.path.expanduser(f)) for f in args.folders] or None
-    if folders is None and not settings.get("watch.folders"):
+    if folders is None and not settings.view.watch.folders:
         raise UsageError("no folders to watch: give FOLDER..., or add one with "
                          "'vlagent config watch.folders add ~/Pictures'")
     for f in folders or []:
@@ -68,7 +72,7 @@ def run(ctx, args) -> int:
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     line = StatusLine(agent, quiet=args.quiet or args.json, every=args.status_every)
-    roots = folders or settings.get("watch.folders")
+    roots = folders or settings.view.watch.folders
     line.say(f"watching {len(roots)} folder{'s' * (len(roots) != 1)}: {', '.join(roots)}"
              + ("" if args.once else "  (Ctrl-C to stop)"))
     t0 = time.monotonic()

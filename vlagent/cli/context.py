@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from vlagent.home import Home
 
+if TYPE_CHECKING:
+    from vlagent.index.store import Index
+    from vlagent.settings.store import Settings
+
 
 class Context:
-    def __init__(self, args):
+    def __init__(self, args: argparse.Namespace):
         self.args = args
         self.home = Home.resolve(getattr(args, "home", None))
-        self._settings = None
-        self._index = None
+        self._settings: Settings | None = None
+        self._index: Index | None = None
         self.json = bool(getattr(args, "json", False))
 
     @property
-    def settings(self):
+    def settings(self) -> Settings:
         if self._settings is None:
             from vlagent.settings import Settings
             from vlagent.settings.cli_flags import apply_setting_flags
@@ -28,7 +34,7 @@ class Context:
         return self._settings
 
     @property
-    def index(self):
+    def index(self) -> Index:
         if self._index is None:
             import sqlite3
 
@@ -41,7 +47,7 @@ class Context:
                 raise SystemExit(f"vlagent: cannot open the index at {self.home.db_path}: {e}") from e
         return self._index
 
-    def index_if_exists(self):
+    def index_if_exists(self) -> Index | None:
         """The index, or None when nothing was ever indexed (read-only commands don't create it)."""
         if self._index is None and not self.home.db_path.exists():
             return None

@@ -10,6 +10,10 @@ from collections import deque
 from datetime import datetime
 from typing import Any, TextIO
 
+from vlagent.common import human_bytes, human_duration
+
+__all__ = ["Progress", "human_bytes", "human_duration", "human_time", "print_json"]
+
 
 def print_json(obj: Any, stream: TextIO | None = None) -> None:
     stream = stream or sys.stdout
@@ -17,28 +21,10 @@ def print_json(obj: Any, stream: TextIO | None = None) -> None:
     stream.write("\n")
 
 
-def human_bytes(n: float | None) -> str:
-    if n is None:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
-
-
 def human_time(ts: float | None) -> str:
     if not ts:
         return "-"
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def human_duration(s: float) -> str:
-    if s < 60:
-        return f"{s:.0f}s"
-    if s < 3600:
-        return f"{int(s // 60)}m{int(s % 60):02d}s"
-    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
 
 
 class Progress:

@@ -6,7 +6,8 @@ files as repos and can misbehave on purpose: drop the connection part-way throug
 stall there until told to go on (to interrupt a pull from outside). It records every request.
 
 Hugging Face: ``GET /api/models/{id}[/revision/{rev}]`` (siblings with size, blobId, lfs sha256),
-``GET /api/models/{id}/tree/{rev}`` (the same as a file tree), ``HEAD|GET /{id}/resolve/{rev}/{file}`` (ETag, X-Repo-Commit, Content-Length, Range → 206).
+``GET /api/models/{id}/tree/{rev}`` (the same as a file tree), ``HEAD|GET /{id}/resolve/{rev}/{file}``
+(ETag, X-Repo-Commit, Content-Length, Range → 206).
 ModelScope: ``GET /api/v1/models/{id}/repo/files`` and ``GET /api/v1/models/{id}/repo?FilePath=``.
 
     python -m vlagent.dev.fake_hub Qwen/Tiny=DIR [--port 8000]
@@ -40,7 +41,7 @@ class Repo:
             self.commit = h.hexdigest()
 
     @classmethod
-    def from_folder(cls, folder: Path) -> "Repo":
+    def from_folder(cls, folder: Path) -> Repo:
         return cls({p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
                     if p.is_file()})
 
@@ -78,7 +79,7 @@ class FakeHub:
         self.server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
-    def start(self, port: int = 0) -> "FakeHub":
+    def start(self, port: int = 0) -> FakeHub:
         hub = self
 
         class Handler(_Handler):
@@ -102,7 +103,7 @@ class FakeHub:
             self.server.shutdown()
             self.server.server_close()
 
-    def __enter__(self) -> "FakeHub":
+    def __enter__(self) -> FakeHub:
         return self.start() if self.server is None else self
 
     def __exit__(self, *exc) -> None:
@@ -214,7 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
         repo = self._repo(repo_id, revision, hf=True)
         if repo is None:
             return
-        entries, folders = [], set()
+        entries: list[dict] = []
+        folders: set[str] = set()
         for name, data in sorted(repo.files.items()):
             parts = name.split("/")
             folders.update("/".join(parts[:i]) for i in range(1, len(parts)))

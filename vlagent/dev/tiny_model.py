@@ -107,7 +107,7 @@ CLIP_MEAN, CLIP_STD = [0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.261302
 
 
 def _corpus() -> list[str]:
-    from vlagent.dev.samples import EN_SENTENCES, ZH_SENTENCES
+    from vlagent.samples import EN_SENTENCES, ZH_SENTENCES
     from vlagent.vlm.prompts import DESCRIBE, TRANSCRIBE
 
     extra = ["You are a helpful assistant.", "user", "assistant", "system", "image", "screenshot", "window",
@@ -134,8 +134,12 @@ def build_tokenizer(vocab_size: int = 1200):
     tok.train_from_iterator(_corpus(), trainer)
     model = json.loads(tok.to_str())["model"]
     merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ", 1)) for m in model["merges"]]
-    qtok = Qwen2Tokenizer(vocab=model["vocab"], merges=merges, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                          unk_token=None, extra_special_tokens=SPECIAL_TOKENS[1:])
+    # The hints are narrower than what the class takes: merges go to tokenizers' BPE, which takes (a, b)
+    # pairs, and the base class takes None for any special token (bos_token defaults to it).
+    qtok = Qwen2Tokenizer(vocab=model["vocab"], merges=merges,  # type: ignore[arg-type]
+                          eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                          unk_token=None,  # type: ignore[arg-type]
+                          extra_special_tokens=SPECIAL_TOKENS[1:])
     qtok.chat_template = CHAT_TEMPLATE
     qtok.padding_side = "left"
     return qtok
@@ -160,16 +164,19 @@ def build_processor(arch: str, tokenizer, *, min_pixels: int | None = None, max_
     if arch == "qwen3_vl":
         from transformers.models.qwen3_vl import Qwen3VLProcessor, Qwen3VLVideoProcessor
 
-        video = Qwen3VLVideoProcessor(patch_size=patch, image_mean=mean, image_std=std)
-        return Qwen3VLProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video,
+        video3 = Qwen3VLVideoProcessor(patch_size=patch, image_mean=mean, image_std=std)
+        return Qwen3VLProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video3,
                                 chat_template=CHAT_TEMPLATE)
     video = Qwen2VLVideoProcessor(patch_size=patch, image_mean=mean, image_std=std)
     if arch == "qwen2_vl":
-        from transformers.models.qwen2_vl import Qwen2VLProcessor as cls
-    else:
-        from transformers.models.qwen2_5_vl import Qwen2_5_VLProcessor as cls
-    return cls(image_processor=image_processor, tokenizer=tokenizer, video_processor=video,
-               chat_template=CHAT_TEMPLATE)
+        from transformers.models.qwen2_vl import Qwen2VLProcessor
+
+        return Qwen2VLProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video,
+                                chat_template=CHAT_TEMPLATE)
+    from transformers.models.qwen2_5_vl import Qwen2_5_VLProcessor
+
+    return Qwen2_5_VLProcessor(image_processor=image_processor, tokenizer=tokenizer, video_processor=video,
+                               chat_template=CHAT_TEMPLATE)
 
 
 def build_config(arch: str, tokenizer, *, like: str | None = None):

@@ -14,19 +14,24 @@ import platform
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vlagent.settings import Settings
 
 FORMAT = "%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s"
 FAULTS_NAME = "crashes.log"
 
 log = logging.getLogger("vlagent")
 _fault_file = None
+_HOOK_MARK = "_vlagent"  # an attribute set on the sys.excepthook installed here
 
 
 def log_path(home, command: str) -> Path:
     return Path(home.logs) / f"{command}.log"
 
 
-def start_file_logging(home, settings, command: str) -> Path:
+def start_file_logging(home, settings: Settings, command: str) -> Path:
     """Send INFO and above to the command's rotating log (the console keeps its own level)."""
     path = log_path(home, command)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,7 +40,7 @@ def start_file_logging(home, settings, command: str) -> Path:
         if h.level == logging.NOTSET:
             h.setLevel(root.level)
     handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=settings.get("general.log_max_bytes"), backupCount=settings.get("general.log_backups"),
+        path, maxBytes=settings.view.general.log_max_bytes, backupCount=settings.view.general.log_backups,
         encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(logging.INFO)
@@ -52,7 +57,7 @@ def start_file_logging(home, settings, command: str) -> Path:
 
 def install_excepthooks() -> None:
     """Log uncaught exceptions, then let the previous hooks print them as before."""
-    if getattr(sys.excepthook, "_vlagent", False):
+    if getattr(sys.excepthook, _HOOK_MARK, False):
         return
     previous, previous_thread = sys.excepthook, threading.excepthook
 
@@ -68,7 +73,7 @@ def install_excepthooks() -> None:
                          exc_info=(hook_args.exc_type, hook_args.exc_value, hook_args.exc_traceback))
         previous_thread(hook_args)
 
-    excepthook._vlagent = True
+    setattr(excepthook, _HOOK_MARK, True)
     sys.excepthook = excepthook
     threading.excepthook = thread_excepthook
 

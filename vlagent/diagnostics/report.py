@@ -34,11 +34,9 @@ def _secrets(home, settings) -> list[str]:
     """Exact secret values to scrub: the token files' contents and secret settings."""
     from vlagent.settings import SETTINGS
 
-    from vlagent.api.token import token_path
-
     found = []
     try:
-        found.append(token_path(home).read_text(encoding="utf-8", errors="replace").strip())
+        found.append(home.api_token_path.read_text(encoding="utf-8", errors="replace").strip())
     except OSError:
         pass
     for s in SETTINGS:

@@ -38,7 +38,8 @@ def _lines(path: Path):
         try:
             obj = json.loads(line)
         except ValueError as e:
-            raise EvalDataError(f"{path.name} line {n}: not JSON ({e.msg})") from None
+            reason = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
+            raise EvalDataError(f"{path.name} line {n}: not JSON ({reason})") from None
         if not isinstance(obj, dict) or not isinstance(obj.get("file"), str) or not obj["file"].strip():
             raise EvalDataError(f"{path.name} line {n}: expected an object with a \"file\" name")
         yield n, obj

@@ -53,7 +53,8 @@ def words(text: str) -> list[str]:
 
 def _split_cjk(text: str) -> list[str]:
     """Text cut into single CJK characters and the runs between them."""
-    parts, buf = [], []
+    parts: list[str] = []
+    buf: list[str] = []
     for ch in text:
         if is_cjk(ch):
             if buf:

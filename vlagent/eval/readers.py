@@ -27,9 +27,9 @@ class OcrReader:
     batch_size = 1
 
     def __init__(self, settings):
-        from vlagent.ocr import create_engine
+        from vlagent.jobs.build import build_ocr_engine
 
-        self._ocr = create_engine(settings)
+        self._ocr = build_ocr_engine(settings)
         self.engine = self._ocr.name
         self.model = getattr(self._ocr, "model", self._ocr.name)
 
@@ -51,19 +51,19 @@ class VlmReader:
     """The configured VLM backend (``vlm.*`` settings) answering one prompt per image."""
 
     def __init__(self, settings, home, prompt: str):
+        from vlagent.jobs.build import build_engine
         from vlagent.vlm.base import GenerationOptions
-        from vlagent.vlm.factory import create_engine
 
-        if settings.get("vlm.backend") == "transformers":  # a missing model fails here, before torch loads
+        if settings.view.vlm.backend == "transformers":  # a missing model fails here, before torch loads
             from vlagent.vlm.hub import resolve_model
 
-            resolve_model(settings.get("vlm.model"), home=home, settings=settings)
-        self._vlm = create_engine(settings, home)
+            resolve_model(settings.view.vlm.model, home=home, settings=settings)
+        self._vlm = build_engine(settings, home)
         self.engine = self._vlm.name
         self.model = self._vlm.model_id
         self.prompt = prompt
         self.options = GenerationOptions.from_settings(settings)
-        self.batch_size = max(1, int(settings.get("vlm.batch_size")))
+        self.batch_size = max(1, settings.view.vlm.batch_size)
 
     def prepare(self) -> None:
         self._vlm.load()

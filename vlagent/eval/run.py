@@ -9,9 +9,9 @@ sentence, and the other readers still run.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from vlagent.eval.data import Item
 from vlagent.eval.metrics import caption_scores, char_errors, word_hits, words
@@ -65,6 +65,7 @@ def read_all(items: list[Item], folder: Path, reader_factory: Callable[[], Reade
             if not batch:
                 continue
             t0 = time.perf_counter()
+            texts: Sequence[str | None]
             try:
                 texts = reader.read(images)
             except VlmError:

@@ -8,7 +8,6 @@ stopping it happen off the GUI thread too.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import logging
 
 from PySide6.QtCore import QObject, Signal
@@ -102,8 +101,9 @@ class AgentBridge(QObject):
 
     @property
     def can_describe(self) -> bool:
-        """A model backend is installed (the worker may still fail to load a model)."""
-        return self.running and importlib.util.find_spec("vlagent.vlm.steps") is not None
+        """The worker runs with a model engine (it may still fail to load a model: the answer says why)."""
+        worker = self.worker
+        return self.running and worker is not None and worker.engine is not None
 
     can_ask = can_describe
 

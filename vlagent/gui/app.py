@@ -8,18 +8,26 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
+from vlagent.common import trim_heap
 from vlagent.gui import i18n
 from vlagent.gui.agent_bridge import AgentBridge, tray_state
 from vlagent.gui.backend import Backend
 from vlagent.gui.capture_actions import CaptureController
 from vlagent.gui.icons import app_icon
 from vlagent.gui.tray import Tray
-from vlagent.vlm.loading import trim_heap
+
+if TYPE_CHECKING:
+    from vlagent.capture.hotkey import HotkeyListener
+    from vlagent.gui.search_window import SearchWindow
+    from vlagent.gui.settings_dialog import SettingsDialog
+    from vlagent.worker.status import WorkerStatus
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +51,17 @@ class DesktopApp(QObject):
         self.qapp = qapp
         self.home = home
         self.settings = settings
-        self.language = i18n.install(qapp, settings.get("general.language"))
+        self.language = i18n.install(qapp, settings.view.general.language)
         qapp.setWindowIcon(app_icon())
         self.agent = AgentBridge(home, settings, parent=self) if agent is True else (agent or None)
         self.backend = Backend(home, settings, self.agent, parent=self)
         self.captures = CaptureController(self.backend, hide_windows=self._hide_windows, parent=self)
-        self.window = None
-        self.dialog = None
-        self.status = None
+        self.window: SearchWindow | None = None
+        self.dialog: SettingsDialog | None = None
+        self.status: WorkerStatus | None = None
         self.use_tray = QSystemTrayIcon.isSystemTrayAvailable() if tray is None else tray
         self._last_failure_note = 0.0
-        self._hotkey = None
+        self._hotkey: HotkeyListener | None = None
         self._want_hotkey = hotkey
         self._make_actions()
         self.tray = Tray(self.menu_actions(), self) if self.use_tray else None
@@ -67,31 +75,42 @@ class DesktopApp(QObject):
 
     # --- actions ------------------------------------------------------------------------------
     def _make_actions(self) -> None:
-        self.capture_screen_action = QAction(self, triggered=lambda: self.captures.capture_screen())
-        self.capture_region_action = QAction(self, triggered=lambda: self.captures.capture_region())
-        self.search_action = QAction(self, triggered=lambda: self.show_window())
-        self.pause_action = QAction(self, triggered=lambda: self.set_paused(not self.settings.get("privacy.paused")))
-        self.settings_action = QAction(self, triggered=self.open_settings)
-        self.logs_action = QAction(self, triggered=self.show_logs)
-        self.quit_action = QAction(self, triggered=self.quit)
+        self.capture_screen_action = QAction(self)
+        self.capture_screen_action.triggered.connect(lambda: self.captures.capture_screen())
+        self.capture_region_action = QAction(self)
+        self.capture_region_action.triggered.connect(lambda: self.captures.capture_region())
+        self.search_action = QAction(self)
+        self.search_action.triggered.connect(lambda: self.show_window())
+        self.pause_action = QAction(self)
+        self.pause_action.triggered.connect(lambda: self.set_paused(not self.settings.view.privacy.paused))
+        self.settings_action = QAction(self)
+        self.settings_action.triggered.connect(self.open_settings)
+        self.logs_action = QAction(self)
+        self.logs_action.triggered.connect(self.show_logs)
+        self.quit_action = QAction(self)
+        self.quit_action.triggered.connect(self.quit)
 
     def _label_actions(self) -> None:
         self.capture_screen_action.setText(self.tr("Capture screen"))
         self.capture_region_action.setText(self.tr("Capture region"))
         self.search_action.setText(self.tr("Search…"))
-        self.pause_action.setText(self.tr("Resume") if self.settings.get("privacy.paused") else self.tr("Pause"))
+        self.pause_action.setText(self.tr("Resume") if self.settings.view.privacy.paused else self.tr("Pause"))
         self.settings_action.setText(self.tr("Settings…"))
         self.logs_action.setText(self.tr("Show logs"))
         self.quit_action.setText(self.tr("Quit"))
 
-    def menu_actions(self) -> list:
+    def menu_actions(self) -> list[QAction | None]:
         return [self.capture_screen_action, self.capture_region_action, self.search_action, None,
                 self.pause_action, self.settings_action, self.logs_action, None, self.quit_action]
 
     def _wire(self) -> None:
         self._setting_changed.connect(self._apply_setting)
         # Settings has no unsubscribe: after shutdown() the listener stays quiet.
-        self.settings.subscribe(lambda key, value: self._alive and self._setting_changed.emit(key, value))
+        def forward(key: str, value) -> None:  # on any thread: the signal brings it to the GUI thread
+            if self._alive:
+                self._setting_changed.emit(key, value)
+
+        self.settings.subscribe(forward)
         self._hotkey_pressed.connect(lambda: self.captures.capture_region())
         if self.agent is not None:
             self.agent.status_changed.connect(self._status)
@@ -144,42 +163,44 @@ class DesktopApp(QObject):
             self.show_window()
 
     # --- windows ------------------------------------------------------------------------------
-    def show_window(self, query: str | None = None):
+    def show_window(self, query: str | None = None) -> SearchWindow:
         from vlagent.gui.search_window import SearchWindow
 
-        if self.window is None:
-            self.window = SearchWindow(self.backend)
-            self.window.quit_on_close = self.tray is None
-            self.window.add_app_menu(self.tr("&vlagent"), self.menu_actions())
-            self.window.settings_requested.connect(self.open_settings)
+        window = self.window
+        if window is None:
+            window = self.window = SearchWindow(self.backend)
+            window.quit_on_close = self.tray is None
+            window.add_app_menu(self.tr("&vlagent"), self.menu_actions())
+            window.settings_requested.connect(self.open_settings)
             if self.backend.agent is not None:
                 from vlagent.gui.ask_panel import AskPanel
 
                 panel = AskPanel(self.backend)
                 panel.answered.connect(self._answered)
-                self.window.detail.set_ask_panel(panel)
+                window.detail.set_ask_panel(panel)
             self._update_state()
             if query is None:
-                self.window.run_search()
+                window.run_search()
         if query is not None:
-            self.window.set_query(query)
-        self.window.show()
-        self.window.raise_()
-        self.window.activateWindow()
+            window.set_query(query)
+        window.show()
+        window.raise_()
+        window.activateWindow()
         if query is None:
-            self.window.focus_query()
-        return self.window
+            window.focus_query()
+        return window
 
-    def open_settings(self):
+    def open_settings(self) -> SettingsDialog:
         from vlagent.gui.settings_dialog import SettingsDialog
 
-        if self.dialog is None:
-            self.dialog = SettingsDialog(self.settings, self.home)
-            self.dialog.finished.connect(self._settings_closed)
-        self.dialog.show()
-        self.dialog.raise_()
-        self.dialog.activateWindow()
-        return self.dialog
+        dialog = self.dialog
+        if dialog is None:
+            dialog = self.dialog = SettingsDialog(self.settings, self.home)
+            dialog.finished.connect(self._settings_closed)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     def show_logs(self) -> bool:
         """Open the data home's logs/ folder in the file manager (for a bug report)."""
@@ -187,11 +208,12 @@ class DesktopApp(QObject):
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.home.logs)))
 
     def _settings_closed(self, _result) -> None:
-        self.dialog.deleteLater()
+        if self.dialog is not None:
+            self.dialog.deleteLater()
         self.dialog = None
 
-    def _hide_windows(self):
-        shown = [w for w in (self.window, self.dialog) if w is not None and w.isVisible()]
+    def _hide_windows(self) -> Callable[[], None]:
+        shown: list[QWidget] = [w for w in (self.window, self.dialog) if w is not None and w.isVisible()]
         for w in shown:
             w.hide()
 
@@ -203,7 +225,7 @@ class DesktopApp(QObject):
 
     # --- state ------------------------------------------------------------------------------
     def set_paused(self, paused: bool) -> None:
-        if bool(self.settings.get("privacy.paused")) != paused:
+        if self.settings.view.privacy.paused != paused:
             self.settings.set("privacy.paused", paused, save=True)
 
     def _apply_setting(self, key: str, value) -> None:
@@ -220,7 +242,7 @@ class DesktopApp(QObject):
 
     def retranslate(self) -> None:
         """Switch the UI language now: new translators, relabelled actions, a rebuilt window."""
-        self.language = i18n.install(self.qapp, self.settings.get("general.language"))
+        self.language = i18n.install(self.qapp, self.settings.view.general.language)
         self._label_actions()
         if self.window is not None:
             old, query, visible = self.window, self.window.query_edit.text(), self.window.isVisible()
@@ -238,7 +260,7 @@ class DesktopApp(QObject):
         if self.window is not None:
             self.window.detail.reload()
 
-    def _status(self, status) -> None:
+    def _status(self, status: WorkerStatus) -> None:
         previous = self.status
         self.status = status
         self._update_state()
@@ -252,22 +274,23 @@ class DesktopApp(QObject):
         if not loaded:
             self.notify(self.tr("The model could not be loaded"),
                         self.tr("{model}: check Settings → Model, or pull it first.").format(
-                            model=self.settings.get("vlm.model")), error=True)
+                            model=self.settings.view.vlm.model), error=True)
 
     def state_text(self) -> tuple[str, str]:
         """(tray state, a line saying it) for the icon, its tooltip and the status bar."""
         agent = self.agent
-        paused = bool(self.settings.get("privacy.paused"))
+        paused = self.settings.view.privacy.paused
         if agent is None or (agent.error and not agent.running):
             reason = agent.error if agent is not None else self.tr("the background worker is off")
             return ("paused" if paused else "idle"), self.tr("Search only: {reason}").format(reason=reason)
         state = tray_state(self.status, paused, agent.loading_model)
         st = self.status
-        if state == "error":
+        # tray_state() says error or busy only for a status
+        if state == "error" and st is not None:
             return state, self.tr("Error: {error}").format(error=st.error)
         if state == "loading":
             return state, self.tr("Starting…") if st is None else self.tr("Loading the model…")
-        if state == "busy":
+        if state == "busy" and st is not None:
             text = self.tr("Indexing: {n} left").format(n=st.queued)
             name = (st.current or {}).get("name")
             return state, text + (f" · {name}" if name else "")
@@ -342,8 +365,8 @@ class DesktopApp(QObject):
         except ImportError:  # capture is not installed
             return
         try:
-            listener = HotkeyListener(self.settings.get("capture.hotkey"), self._hotkey_pressed.emit,
-                                      paused=lambda: bool(self.settings.get("privacy.paused")))
+            listener = HotkeyListener(self.settings.view.capture.hotkey, self._hotkey_pressed.emit,
+                                      paused=lambda: self.settings.view.privacy.paused)
             if listener.mode.mode == GLOBAL_HOTKEY:
                 self._hotkey = listener.start()
             else:
@@ -383,7 +406,9 @@ def run_app(home, settings, first_request: dict, *, worker: bool = True, tray: b
         print(f"vlagent: PySide6 {PySide6.__version__} has a bug that crashes the desktop app; install another "
               "version: pip install 'PySide6-Essentials==6.11.3'", file=sys.stderr)
         return 1
-    qapp = QApplication.instance() or QApplication(["vlagent"])  # argv[0] names the X11 window class
+    # argv[0] names the X11 window class. instance() is typed QCoreApplication; one made earlier in
+    # this process is a QApplication (only the GUI makes one).
+    qapp = cast(QApplication, QApplication.instance() or QApplication(["vlagent"]))
     qapp.setApplicationName("vlagent")
     qapp.setApplicationDisplayName("vlagent")
     qapp.setDesktopFileName("vlagent")
@@ -403,7 +428,9 @@ def run_app(home, settings, first_request: dict, *, worker: bool = True, tray: b
     # only sees signals while it runs, so a timer wakes it up now and then.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: app.quit())
-    tick = QTimer(interval=500, timeout=lambda: None)
+    tick = QTimer()
+    tick.setInterval(500)
+    tick.timeout.connect(lambda: None)
     tick.start()
     try:
         return qapp.exec()

@@ -3,7 +3,7 @@ write the index, the thumbnail cache and, when it runs, the agent (worker + watc
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -59,5 +59,5 @@ class Backend(QObject):
                            queued)
 
     def stop(self) -> None:
-        for thread in (self.reader, self.writer, self.images, self.thumbnails.thread):
+        for thread in (self.reader, self.writer, self.images, self.thumbnails.tasks):
             thread.stop()

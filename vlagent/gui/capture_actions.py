@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
+
+import vlagent.gui.screens  # noqa: F401 - registers the "qt" capture handler for vlagent.capture
+
+if TYPE_CHECKING:
+    from vlagent.capture.flow import StoredCapture
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +26,7 @@ class PendingCapture:
     image_id: int
     question: str | None
     keep: bool
-    stored: object  # vlagent.capture.flow.StoredCapture
+    stored: StoredCapture
 
 
 class CaptureController(QObject):
@@ -60,7 +66,7 @@ class CaptureController(QObject):
         settings = self.backend.settings
         try:
             check_not_paused(settings)
-            shot = capture(choice=settings.get("capture.backend"))
+            shot = capture(choice=settings.view.capture.backend)
         except CaptureError as e:
             self.busy = False
             if restore:
@@ -75,7 +81,7 @@ class CaptureController(QObject):
             return
         from vlagent.gui.overlay import RegionOverlay
 
-        self.overlay = RegionOverlay(shot, language=settings.get("general.language"))
+        self.overlay = RegionOverlay(shot, language=settings.view.general.language)
 
         def finished(selected) -> None:
             self.overlay = None
@@ -96,7 +102,7 @@ class CaptureController(QObject):
         from vlagent.index.queue import PRIO_SCREENSHOT
 
         settings, home = self.backend.settings, self.backend.home
-        keep = settings.get("capture.keep") if keep is None else keep
+        keep = settings.view.capture.keep if keep is None else keep
 
         def stored(result) -> None:
             self.pending[result.image_id] = PendingCapture(result.image_id, question, keep, result)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import os
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
@@ -28,9 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vlagent.cli.output import human_bytes
+from vlagent.common import human_bytes
 from vlagent.gui.image_view import ImageView
 from vlagent.gui.thumbnails import read_scaled
+
+if TYPE_CHECKING:
+    from vlagent.gui.ask_panel import AskPanel
 
 MAX_VIEW_PX = 4096  # the pane never needs more; a 100 MP photo is decoded at this size
 
@@ -127,7 +131,7 @@ class DetailPane(QWidget):
         self.tabs.addTab(desc_tab, self.tr("Description"))
 
         # ask (the panel needs the worker; it is added by the window that has one)
-        self.ask_panel = None
+        self.ask_panel: AskPanel | None = None
 
         # files and timings
         info_tab = QWidget()
@@ -166,7 +170,7 @@ class DetailPane(QWidget):
         self.stack.addWidget(page)
         self.page = page
 
-    def set_ask_panel(self, panel: QWidget) -> None:
+    def set_ask_panel(self, panel: AskPanel) -> None:
         self.ask_panel = panel
         self.tabs.insertTab(2, panel, self.tr("Ask"))
 

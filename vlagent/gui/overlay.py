@@ -11,8 +11,8 @@ so on a scaled screen the crop is still exact to the pixel.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from PIL import Image
 from PySide6.QtCore import QEventLoop, QObject, QPointF, QRectF, Qt, QTimer, Signal
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QWidget
 
 from vlagent.capture.base import Rect, Shot
 from vlagent.capture.geometry import screen_regions, to_physical
+from vlagent.capture.region import set_region_selector
 from vlagent.gui.screens import ensure_qapplication, native_rect
 
 WINDOW_TITLE = "vlagent capture"
@@ -57,7 +58,7 @@ def pil_to_pixmap(image: Image.Image) -> QPixmap:
 class _ScreenWindow(QWidget):
     """One monitor's full-screen window with its frozen image and the rubber band."""
 
-    def __init__(self, overlay: "RegionOverlay", screen, monitor: int, region: Rect, frozen: Image.Image,
+    def __init__(self, overlay: RegionOverlay, screen, monitor: int, region: Rect, frozen: Image.Image,
                  hint: str):
         super().__init__(None, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
                          | Qt.WindowType.Tool)
@@ -157,7 +158,8 @@ class _ScreenWindow(QWidget):
             p.setPen(pen)
             p.drawRect(sel.adjusted(-0.5, -0.5, 0.5, 0.5))
             phys = self.selection_physical()
-            self._label(p, f"{phys.width} × {phys.height}", sel)
+            if phys is not None:  # it is, with a selection
+                self._label(p, f"{phys.width} × {phys.height}", sel)
         elif self.hint and self.start is None:  # gone once a drag starts (drags repaint only their area)
             self._banner(p, self.hint)
         p.end()
@@ -346,3 +348,6 @@ class RegionOnRequest(QObject):
         self.overlay = None
         if region is not None:
             self.on_region(region, shot)
+
+
+set_region_selector(select_region)  # this process shows the overlay for vlagent.capture.region

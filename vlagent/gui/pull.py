@@ -20,31 +20,33 @@ class PullTask(QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.thread = TaskThread("pull", self)
+        self.tasks = TaskThread("pull", self)
         self._lock = threading.Lock()
-        self._done = self._total = 0
+        # vlagent.vlm.hub.progress.ByteSink: bytes done and to fetch in all (never None here)
+        self.done = 0
+        self.total: int | None = 0
         self._last = 0.0
 
     # ByteSink, called from the download threads
     def set_total(self, total: int) -> None:
         with self._lock:
-            self._total = total
+            self.total = total
         self._emit(force=True)
 
     def advance(self, n: int = 1, note: str = "") -> None:
         with self._lock:
-            self._done += n
+            self.done += n
         self._emit()
 
     def _emit(self, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._last >= EMIT_EVERY_S:
             self._last = now
-            self.progress.emit(self._done, self._total)
+            self.progress.emit(self.done, self.total)
 
-    def _sink(self, to_fetch: int, already: int) -> "PullTask":
+    def _sink(self, to_fetch: int, already: int) -> PullTask:
         with self._lock:
-            self._done, self._total = already, to_fetch + already
+            self.done, self.total = already, to_fetch + already
         self._emit(force=True)
         return self
 
@@ -58,13 +60,13 @@ def start_pull(model: str, hub: str, home, parent=None) -> PullTask:
         return pull(model, home=home, hub=hub, progress=task._sink)
 
     def done(result) -> None:
-        task.progress.emit(task._total, task._total)
+        task.progress.emit(task.total, task.total)
         task.finished.emit(result)
-        task.thread.stop(0)
+        task.tasks.stop(0)
 
     def failed(error: BaseException) -> None:
         task.failed.emit(str(error) or error.__class__.__name__)
-        task.thread.stop(0)
+        task.tasks.stop(0)
 
-    task.thread.submit(run, done, failed)
+    task.tasks.submit(run, done, failed)
     return task

@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QRectF, QSize
 from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QPalette, QTextDocument
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from vlagent.index.search import HL_END, HL_START, Filters, highlight, search
+from vlagent.index.search import HL_END, HL_START, Filters, highlight
 
 PAGE_SIZE = 30  # a screenful and then some; more pages load on scroll
 THUMB = 88
@@ -39,25 +39,21 @@ def fetch_page(index, query: str, filters: Filters, sort: str, offset: int = 0, 
     t0 = time.perf_counter()
     if index is None:
         return ResultPage(query, [], offset, False, 0)
-    page = search(index.conn, query, filters=filters, limit=limit + 1, offset=offset, sort=sort)
-    t1 = time.perf_counter()
-    hits = page.hits[:limit]
-    rows = index.summaries([h.image_id for h in hits])
+    page = index.search_page(query, filters=filters, limit=limit, offset=offset, sort=sort, look_ahead=True)
     records = []
-    for hit in hits:
-        row = rows.get(hit.image_id)
-        if row is None:  # forgotten between the search and now
-            continue
-        thumb = index.thumbnail_path(row)
-        row["thumbnail"] = str(thumb) if thumb else None
-        row["name"] = os.path.basename(row["path"]) if row["path"] else f"#{row['id']}"
-        row["snippet"] = hit.snippet or _excerpt(row["description"] or row["ocr"] or "")
-        row["score"] = hit.score
-        records.append(row)
+    for hit in page.hits:
+        img = hit.image
+        records.append({
+            "id": img.id, "source": img.source, "first_seen": img.first_seen, "width": img.width,
+            "height": img.height, "bytes": img.bytes, "thumbnail": img.thumbnail_file, "gone_at": img.gone_at,
+            "path": img.path, "path_gone": int(img.path_gone), "description": img.description, "ocr": img.ocr,
+            "name": os.path.basename(img.path) if img.path else f"#{img.id}",
+            "snippet": hit.snippet or _excerpt(img.description or img.ocr or ""),
+            "score": hit.score,
+        })
     t2 = time.perf_counter()
-    total = getattr(page, "total", None)
-    return ResultPage(query, records, offset, len(page.hits) > limit, total,
-                      search_ms=(t1 - t0) * 1000, fetch_ms=(t2 - t0) * 1000)
+    return ResultPage(query, records, offset, bool(page.more), page.total,
+                      search_ms=page.search_ms, fetch_ms=(t2 - t0) * 1000)
 
 
 def _excerpt(text: str, width: int = 140) -> str:

@@ -9,6 +9,7 @@ import time
 from PIL import Image
 
 from vlagent.capture.base import Availability, CaptureError, Monitor, Rect, Shot
+from vlagent.capture.chain import register_handler
 from vlagent.capture.session import HEADLESS, WAYLAND, Session, detect
 
 NO_SCREEN_PLATFORMS = ("offscreen", "minimal")
@@ -87,3 +88,6 @@ class QtHandler:
             monitors.append(Monitor(i, Rect(r.x - left, r.y - top, r.width, r.height), name=screen.name(),
                                     primary=screen == primary, scale=screen.devicePixelRatio()))
         return Shot(whole, monitors, handler=self.name, origin=(left, top), ms=(time.perf_counter() - t0) * 1000)
+
+
+register_handler("qt", QtHandler)  # the capture chain's Qt grabber lives here, with the rest of Qt

@@ -51,8 +51,10 @@ class SearchWindow(QMainWindow):
         self.quit_on_close = False
         self.page: ResultPage | None = None
         self._build()
-        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS, timeout=self.run_search)
-        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.refresh)
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.run_search)
+        self._refresh = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._refresh.timeout.connect(self.refresh)
         backend.index_changed.connect(self._index_changed)
         backend.image_changed.connect(self._image_changed)
         backend.image_forgotten.connect(self._image_forgotten)
@@ -158,7 +160,7 @@ class SearchWindow(QMainWindow):
         self.statusBar().addWidget(self.status_label, 1)
 
         focus = QAction(self)
-        focus.setShortcuts([QKeySequence.StandardKey.Find, QKeySequence("Ctrl+L")])
+        focus.setShortcuts([QKeySequence(QKeySequence.StandardKey.Find), QKeySequence("Ctrl+L")])
         focus.triggered.connect(self.focus_query)
         self.addAction(focus)
 
@@ -173,7 +175,7 @@ class SearchWindow(QMainWindow):
         self.folder_combo.blockSignals(True)
         self.folder_combo.clear()
         self.folder_combo.addItem(self.tr("All folders"), None)
-        folders = list(self.backend.settings.get("watch.folders"))
+        folders = self.backend.settings.view.watch.folders
         for f in [extra] + folders if extra and extra not in folders else folders:
             self.folder_combo.addItem(f, f)
             self.folder_combo.setItemData(self.folder_combo.count() - 1, f, Qt.ItemDataRole.ToolTipRole)

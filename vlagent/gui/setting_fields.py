@@ -137,15 +137,16 @@ class TextField(Field):
         super().__init__(setting, parent)
         widget = setting.meta.get("widget")
         self.multiline = widget == "multiline"
+        self.edit: QPlainTextEdit | QLineEdit
         if self.multiline:
             self.edit = QPlainTextEdit()
             self.edit.setFixedHeight(72)
             self.edit.textChanged.connect(self.changed)
         else:
-            self.edit = QLineEdit()
-            self.edit.textChanged.connect(self.changed)
+            self.edit = line = QLineEdit()
+            line.textChanged.connect(self.changed)
             if setting.type == "secret":
-                self.edit.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
+                line.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
         if widget == "multiline":
             self.edit.setPlaceholderText(self.tr("(empty: the built-in default)"))
         self.layout_.addWidget(self.edit, 1)
@@ -160,10 +161,12 @@ class TextField(Field):
             self.set_value(folder)
 
     def value(self):
-        return self.edit.toPlainText() if self.multiline else self.edit.text()
+        if isinstance(self.edit, QPlainTextEdit):  # multiline
+            return self.edit.toPlainText()
+        return self.edit.text()
 
     def set_value(self, value) -> None:
-        if self.multiline:
+        if isinstance(self.edit, QPlainTextEdit):  # multiline
             self.edit.setPlainText(str(value))
         else:
             self.edit.setText(str(value))

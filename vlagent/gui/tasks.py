@@ -15,9 +15,13 @@ import itertools
 import logging
 import queue
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from vlagent.index.store import Index
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +104,7 @@ class IndexThread(TaskThread):
         super().__init__(name, parent)
         self.home = home
         self.create = create
-        self._index = None
+        self._index: Index | None = None
 
     def task_args(self) -> tuple:
         if self._index is None and (self.create or self.home.db_path.exists()):

@@ -24,7 +24,7 @@ class Thumbnails(QObject):
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
         self._loading: set[str] = set()
         self._failed: set[str] = set()
-        self.thread = TaskThread("thumbnails", self)
+        self.tasks = TaskThread("thumbnails", self)
 
     def get(self, path: str | None) -> QPixmap | None:
         if not path or path in self._failed:
@@ -35,8 +35,8 @@ class Thumbnails(QObject):
             return pix
         if path not in self._loading:
             self._loading.add(path)
-            self.thread.submit(lambda: read_scaled(path, self.size), lambda img: self._loaded(path, img),
-                               lambda _e: self._loaded(path, None))
+            self.tasks.submit(lambda: read_scaled(path, self.size), lambda img: self._loaded(path, img),
+                              lambda _e: self._loaded(path, None))
         return None
 
     def _loaded(self, path: str, image: QImage | None) -> None:
@@ -50,7 +50,7 @@ class Thumbnails(QObject):
         self.ready.emit(path)
 
     def stop(self) -> None:
-        self.thread.stop()
+        self.tasks.stop()
 
 
 def read_scaled(path: str, longest: int) -> QImage:

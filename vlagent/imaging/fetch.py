@@ -54,14 +54,14 @@ def check_url(url: str, limits: Limits) -> list[tuple]:
         raise FetchError(f"cannot resolve {host}: {getattr(e, 'strerror', None) or e}", source=url) from None
     if not limits.allow_private_urls:
         for info in infos:
-            if _is_private(info[4][0]):
+            if _is_private(str(info[4][0])):  # an AF_INET/AF_INET6 sockaddr: the address is a str
                 raise URLNotAllowed(
                     f"{host} resolves to a local or private address ({info[4][0]}); refused "
                     "(set net.allow_private_urls to allow)", source=url)
     return infos
 
 
-def _connect(infos: list[tuple], timeout: float) -> socket.socket:
+def _connect(infos: list[tuple], timeout: float | None) -> socket.socket:
     last: OSError | None = None
     for family, type_, proto, _, sockaddr in infos:
         sock = socket.socket(family, type_, proto)
@@ -100,8 +100,10 @@ def fetch_url(url: str, limits: Limits = Limits()) -> bytes:
     for _ in range(MAX_REDIRECTS + 1):
         infos = check_url(current, limits)
         parts = urlsplit(current)
+        host = parts.hostname
+        assert host is not None  # check_url() refused a URL without one
         https = parts.scheme.lower() == "https"
-        conn = (_PinnedHTTPS if https else _PinnedHTTP)(parts.hostname, parts.port or (443 if https else 80), infos,
+        conn = (_PinnedHTTPS if https else _PinnedHTTP)(host, parts.port or (443 if https else 80), infos,
                                                         limits.url_timeout)
         try:
             conn.timeout = _remaining(deadline)

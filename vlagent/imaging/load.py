@@ -21,6 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
@@ -35,6 +36,9 @@ from vlagent.imaging.errors import (
     TooManyPixels,
     Unsupported,
 )
+
+if TYPE_CHECKING:
+    from vlagent.settings import Settings
 
 EXIF_ORIENTATION = 0x0112
 EXIF_IFD = 0x8769
@@ -71,14 +75,15 @@ class Limits:
     allow_private_urls: bool = False
 
     @classmethod
-    def from_settings(cls, settings) -> "Limits":
+    def from_settings(cls, settings: Settings) -> Limits:
+        ingest, net = settings.view.ingest, settings.view.net
         return cls(
-            max_pixels=settings.get("ingest.max_image_pixels"),
-            max_bytes=settings.get("ingest.max_image_bytes"),
-            url_timeout=settings.get("net.url_timeout"),
-            url_max_bytes=settings.get("net.url_max_bytes"),
-            allowed_schemes=tuple(s.lower() for s in settings.get("net.allowed_schemes")),
-            allow_private_urls=settings.get("net.allow_private_urls"),
+            max_pixels=ingest.max_image_pixels,
+            max_bytes=ingest.max_image_bytes,
+            url_timeout=net.url_timeout,
+            url_max_bytes=net.url_max_bytes,
+            allowed_schemes=tuple(s.lower() for s in net.allowed_schemes),
+            allow_private_urls=net.allow_private_urls,
         )
 
 
@@ -110,7 +115,7 @@ def read_file(path: str | os.PathLike, limits: Limits = Limits()) -> bytes:
                 raise NotAnImage(f"{p}: {what}", source=str(p))
             if st.st_size > limits.max_bytes:
                 raise TooLarge(f"{p}: {st.st_size:,} bytes is over the limit of {limits.max_bytes:,}", source=str(p))
-            f = open(fd, "rb")
+            f = open(fd, "rb")  # noqa: SIM115 - takes fd over inside this try (fd is closed if it fails); `with f` below
         except BaseException:
             os.close(fd)
             raise

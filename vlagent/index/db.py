@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from types import TracebackType
+from typing import Literal
 
 from vlagent.index.migrations import migrate
 
@@ -48,6 +50,18 @@ def connect(path: Path | str, *, migrate_schema: bool = True, readonly: bool = F
     return db
 
 
+def fts5_available() -> bool:
+    """Whether this Python's SQLite has FTS5 (the full-text index needs it)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
 def _use_wal(conn: sqlite3.Connection) -> None:
     """WAL is a property of the file: only its first opener switches it. That switch needs
     the file to itself and SQLite answers "locked" at once, without waiting the busy timeout,
@@ -75,14 +89,15 @@ class transaction:
         self.conn = db.conn
         self.outer = False
 
-    def __enter__(self):
+    def __enter__(self) -> sqlite3.Connection:
         if self.conn.in_transaction:
             self.outer = True
         else:
             self.conn.execute("BEGIN IMMEDIATE")
         return self.conn
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> Literal[False]:
         if self.outer:
             return False
         if exc_type is None:

@@ -7,7 +7,8 @@ never edit a released one.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from vlagent.index.db import Database
@@ -163,7 +164,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
 
 def applied_versions(db: Database) -> set[int]:
     db.conn.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS _migrations"
+        " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
     )
     return {r[0] for r in db.conn.execute("SELECT version FROM _migrations")}
 

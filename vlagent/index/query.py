@@ -16,8 +16,9 @@ What the query understands:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TypeAlias
 
 from vlagent.index.segment import bigrams, tokens
 
@@ -27,6 +28,8 @@ _QUOTED = re.compile(r'(-?)"([^"]*)"|(\S+)')
 MIN_PREFIX = 3
 INDEXED_PREFIX = 3
 Expand = Callable[[str], "list[str] | None"]
+# A word or quoted phrase of a query as parse() reads it: (units, excluded, quoted); or the string "OR".
+_Item: TypeAlias = "str | tuple[list[Unit], bool, bool]"
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Unit:
                 return "(" + " OR ".join(quote(w) for w in expanded) + ")"
         return quote(" ".join(words)) + ("*" if self.prefix else "")
 
-    def atoms(self) -> list["Unit"]:
+    def atoms(self) -> list[Unit]:
         """Its single index tokens: each word, each bigram of a CJK run (for a relaxed search)."""
         out = []
         for text, cjk in self.pieces:
@@ -80,7 +83,7 @@ class Query:
             expr = f"({expr}) NOT ({_and(alt)})"
         return expr
 
-    def relaxed(self) -> "Query | None":
+    def relaxed(self) -> Query | None:
         """Any of the query's tokens (for when the exact query finds nothing); None for a quoted
         phrase, which asks for exactly that, or when there is only one token."""
         if self.quoted:
@@ -119,7 +122,7 @@ def units_of(text: str, *, phrase: bool = False) -> list[Unit]:
 
 def parse(text: str) -> Query:
     # (units, excluded, quoted) per word or quoted phrase; "OR" kept aside for now.
-    items: list = []
+    items: list[_Item] = []
     for m in _QUOTED.finditer(text.replace("\u201c", '"').replace("\u201d", '"')):
         neg, quoted, word = m.groups()
         if word == "OR":
@@ -130,14 +133,15 @@ def parse(text: str) -> Query:
             excluded = len(word) > 1 and word[0] == "-" and not word[1].isdigit() and word[1] != "-"
             items.append((units_of(word), excluded, False))
     # OR is an operator between two searched words; anywhere else it is the word "or".
-    is_op = [it == "OR" and 0 < i < len(items) - 1 and _positive(items[i - 1]) and _positive(items[i + 1])
+    is_op = [isinstance(it, str) and 0 < i < len(items) - 1 and _positive(items[i - 1]) and _positive(items[i + 1])
              for i, it in enumerate(items)]
-    items = [it if it != "OR" or op else (units_of(it), False, False) for it, op in zip(items, is_op)]
-    items = [it for it in items if it == "OR" or it[0]]
+    items = [it if not isinstance(it, str) or op else (units_of(it), False, False)
+             for it, op in zip(items, is_op, strict=True)]
+    items = [it for it in items if isinstance(it, str) or it[0]]
     if not any(_positive(it) for it in items):  # only exclusions: read them as words
-        items = [(it[0], False, it[2]) for it in items if it != "OR"]
-    q = Query(text, quoted=any(it != "OR" and it[2] for it in items))
-    positive = [it for it in items if _positive(it)]
+        items = [(it[0], False, it[2]) for it in items if not isinstance(it, str)]
+    q = Query(text, quoted=any(not isinstance(it, str) and it[2] for it in items))
+    positive = [it for it in items if not isinstance(it, str) and _positive(it)]
     if positive and not positive[-1][2] and positive[-1] is items[-1] and text[-1:].isalnum():
         last = positive[-1][0]
         word, cjk = last[-1].pieces[-1]
@@ -145,7 +149,7 @@ def parse(text: str) -> Query:
             last[-1] = Unit(last[-1].pieces, prefix=True)
     join_next = False
     for it in items:
-        if it == "OR":
+        if isinstance(it, str):  # OR
             join_next = True
         elif it[1]:
             q.excluded.append(it[0])
@@ -157,5 +161,5 @@ def parse(text: str) -> Query:
     return q
 
 
-def _positive(item) -> bool:
-    return item != "OR" and not item[1] and bool(item[0])
+def _positive(item: _Item) -> bool:
+    return not isinstance(item, str) and not item[1] and bool(item[0])

@@ -13,10 +13,14 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from vlagent.index.db import transaction
+
+if TYPE_CHECKING:
+    from vlagent.index.store import Index
 
 # Priorities: higher runs first.
 PRIO_INTERACTIVE = 100  # someone is waiting for the answer
@@ -39,10 +43,10 @@ class Job:
     kind: str
     priority: int
     attempts: int
-    payload: dict
+    payload: dict[str, Any]
 
     @classmethod
-    def from_row(cls, row) -> "Job":
+    def from_row(cls, row: Sequence[Any]) -> Job:
         return cls(id=row[0], image_id=row[1], kind=row[2], priority=row[3], attempts=row[4],
                    payload=json.loads(row[5]) if row[5] else {})
 
@@ -64,12 +68,12 @@ def new_worker_id() -> str:
 
 
 class JobQueue:
-    def __init__(self, index):
+    def __init__(self, index: Index):
         self.index = index
         self.conn = index.conn
 
     def enqueue(self, image_id: int | None, kind: str, *, priority: int = PRIO_FRESH,
-                payload: dict | None = None) -> int | None:
+                payload: dict[str, Any] | None = None) -> int | None:
         """Add a job; an identical pending/running job (same image and kind) is reused, and
         its priority raised if the new one is more urgent. Returns the job id."""
         if kind not in JOB_KINDS:
@@ -85,7 +89,7 @@ class JobQueue:
                     if priority > r[1]:
                         self.conn.execute("UPDATE jobs SET priority = ?, updated_at = ? WHERE id = ?",
                                           (priority, now, r[0]))
-                    return r[0]
+                    return int(r[0])
             cur = self.conn.execute(
                 "INSERT INTO jobs(image_id, kind, priority, state, payload, created_at, updated_at)"
                 " VALUES (?,?,?,'pending',?,?,?)",
@@ -143,7 +147,7 @@ class JobQueue:
     def _recover_expired(self, now: float) -> int:
         return self._requeue_abandoned("lease_until < ?", (now,), now)
 
-    def _requeue_abandoned(self, where: str, params: tuple, now: float) -> int:
+    def _requeue_abandoned(self, where: str, params: tuple[Any, ...], now: float) -> int:
         """Running jobs matching ``where`` go back to pending — or to failed once they have
         used up their attempts, so a job that kills its worker every time cannot loop forever."""
         failed = self.conn.execute(
@@ -209,14 +213,16 @@ class JobQueue:
             params.append(kind)
         return self.conn.execute(sql, params).rowcount
 
-    def get(self, job_id: int) -> dict | None:
+    def get(self, job_id: int) -> dict[str, Any] | None:
         return self.index.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
 
     def pending_count(self, kinds: Iterable[str] | None = None) -> int:
         kinds = tuple(kinds or JOB_KINDS)
-        return self.conn.execute(
-            f"SELECT count(*) FROM jobs WHERE state IN ('pending','running') AND kind IN ({','.join('?' * len(kinds))})",
+        n: int = self.conn.execute(
+            "SELECT count(*) FROM jobs WHERE state IN ('pending','running')"
+            f" AND kind IN ({','.join('?' * len(kinds))})",
             kinds).fetchone()[0]
+        return n
 
     def counts(self) -> dict[str, int]:
         out = {"pending": 0, "running": 0, "done": 0, "failed": 0}

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -70,7 +72,7 @@ class Page:
     relaxed: bool = False  # nothing matched exactly; these hits match some of the words
 
 
-def search(conn, query: str, *, filters: Filters | None = None, limit: int = 20, offset: int = 0,
+def search(conn: sqlite3.Connection, query: str, *, filters: Filters | None = None, limit: int = 20, offset: int = 0,
            sort: str = "relevance", snippet_width: int = SNIPPET_WIDTH, relax: bool = False) -> Page:
     """A page of hits. ``relax``: when nothing matches exactly, return the images matching some
     of the words instead, with ``Page.relaxed`` set (the caller should say so)."""
@@ -91,7 +93,7 @@ def search(conn, query: str, *, filters: Filters | None = None, limit: int = 20,
     if relax and page.total == 0 and words:
         relaxed = q.relaxed()
         loose = relaxed.match(expand=lambda prefix: _expand(conn, prefix)) if relaxed else words
-        if loose != words:
+        if relaxed is not None and loose != words:
             page = _run(conn, relaxed, loose, filter_terms, filters, limit, offset, sort)
             page.relaxed, q = True, relaxed
     if words:
@@ -100,11 +102,12 @@ def search(conn, query: str, *, filters: Filters | None = None, limit: int = 20,
     return page
 
 
-def _run(conn, q: Query, words: str, filter_terms: list[str], filters: Filters, limit: int, offset: int,
-         sort: str) -> Page:
+def _run(conn: sqlite3.Connection, q: Query, words: str, filter_terms: list[str], filters: Filters, limit: int,
+         offset: int, sort: str) -> Page:
     match = " AND ".join(([f"({words})"] if words else []) + filter_terms)
     # Filter tokens are whole UTC days; the exact bounds are checked on the few rows at the edges.
-    join, exact, params = "", "", [match]
+    join, exact = "", ""
+    params: list[Any] = [match]
     if filters.since is not None or filters.until is not None:
         join = " CROSS JOIN images AS i ON i.id = f.rowid"
         if filters.since is not None:
@@ -134,7 +137,8 @@ def _run(conn, q: Query, words: str, filter_terms: list[str], filters: Filters, 
     return _page(rows, rows[0][2] if rows else _count(conn, source, params, cap), q, match, cap)
 
 
-def _rank_filtered(conn, words: str, source: str, params: list, cap: int) -> tuple[list[int], list] | None:
+def _rank_filtered(conn: sqlite3.Connection, words: str, source: str, params: list[Any],
+                   cap: int) -> tuple[list[int], list[tuple[int, float]]] | None:
     """(candidate ids, [(id, score)]) for a filtered search, or None to rank it in one query.
 
     bm25 first counts every row holding each phrase of the query (its idf), filter tokens
@@ -143,7 +147,8 @@ def _rank_filtered(conn, words: str, source: str, params: list, cap: int) -> tup
     candidates' rowid range — unless the words fill that range (a common word with a selective
     filter spread over the years), when ranking it all in one query costs less.
     """
-    ids = [r[0] for r in conn.execute(f"SELECT f.rowid {source} ORDER BY f.rowid DESC LIMIT {cap}", params)]
+    ids: list[int] = [r[0] for r in conn.execute(f"SELECT f.rowid {source} ORDER BY f.rowid DESC LIMIT {cap}",
+                                                 params)]
     if not ids:
         return [], []
     in_range = (words, ids[-1], ids[0])
@@ -156,30 +161,31 @@ def _rank_filtered(conn, words: str, source: str, params: list, cap: int) -> tup
         (*in_range, json.dumps(ids))).fetchall()
 
 
-def _page(rows, total: int, q: Query, match: str, cap: int) -> Page:
+def _page(rows: Sequence[Sequence[Any]], total: int, q: Query, match: str, cap: int) -> Page:
     return Page([Hit(r[0], r[1], "") for r in rows], total, q.text, match, total_exact=total < cap)
 
 
-def _count(conn, source: str, params, cap: int) -> int:
-    return conn.execute(f"SELECT count(*) FROM (SELECT 1 {source} LIMIT {cap})", params).fetchone()[0]
+def _count(conn: sqlite3.Connection, source: str, params: Sequence[Any], cap: int) -> int:
+    n: int = conn.execute(f"SELECT count(*) FROM (SELECT 1 {source} LIMIT {cap})", params).fetchone()[0]
+    return n
 
 
-def _recent(conn, query: str, limit: int, offset: int) -> Page:
+def _recent(conn: sqlite3.Connection, query: str, limit: int, offset: int) -> Page:
     """The empty query: the newest images."""
     rows = conn.execute("SELECT id FROM images ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset)).fetchall()
-    total = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM images LIMIT {CANDIDATE_CAP})").fetchone()[0]
+    total: int = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM images LIMIT {CANDIDATE_CAP})").fetchone()[0]
     return Page([Hit(r[0], 0.0, "") for r in rows], total, query, "", total_exact=total < CANDIDATE_CAP)
 
 
-def _expand(conn, prefix: str) -> list[str] | None:
+def _expand(conn: sqlite3.Connection, prefix: str) -> list[str] | None:
     """The indexed words ``prefix`` starts, when there are few enough to OR together."""
     end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    found = [r[0] for r in conn.execute("SELECT word FROM search_words WHERE word >= ? AND word < ? LIMIT ?",
+    found: list[str] = [r[0] for r in conn.execute("SELECT word FROM search_words WHERE word >= ? AND word < ? LIMIT ?",
                                         (prefix, end, MAX_EXPANSION + 1))]
     return found if 0 < len(found) <= MAX_EXPANSION else None
 
 
-def _filter_terms(conn, filters: Filters) -> list[str] | None:
+def _filter_terms(conn: sqlite3.Connection, filters: Filters) -> list[str] | None:
     """FTS5 terms for the filters; None when they can match nothing."""
     terms = []
     if filters.source:
@@ -196,7 +202,7 @@ def _filter_terms(conn, filters: Filters) -> list[str] | None:
     return terms
 
 
-def _date_terms(conn, since: float | None, until: float | None) -> str | None:
+def _date_terms(conn: sqlite3.Connection, since: float | None, until: float | None) -> str | None:
     # Two statements: SQLite answers a lone min() or max() from the index, both together by a scan.
     lo = conn.execute("SELECT min(first_seen) FROM images").fetchone()[0]
     hi = conn.execute("SELECT max(first_seen) FROM images").fetchone()[0]
@@ -219,7 +225,7 @@ def _date_terms(conn, since: float | None, until: float | None) -> str | None:
     return "(" + " OR ".join(map(quote, tokens)) + ")"
 
 
-def _add_snippets(conn, hits: list[Hit], q: Query, width: int) -> None:
+def _add_snippets(conn: sqlite3.Connection, hits: list[Hit], q: Query, width: int) -> None:
     units = q.units
     patterns = [snippets.pattern(u) for u in units]
     docs = load(conn, [h.image_id for h in hits])

@@ -19,6 +19,8 @@ import datetime
 import hashlib
 import os
 import re
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -78,7 +80,7 @@ def date_tokens(ts: float) -> list[str]:
     return [date_token(unit, day) for unit in "ymd"]
 
 
-def load(conn, image_ids: list[int]) -> dict[int, Doc]:
+def load(conn: sqlite3.Connection, image_ids: Sequence[int]) -> dict[int, Doc]:
     """The documents of these images (missing ids are left out), read from images, locations, results."""
     if not image_ids:
         return {}
@@ -104,7 +106,7 @@ def load(conn, image_ids: list[int]) -> dict[int, Doc]:
     return docs
 
 
-def refresh(conn, image_id: int) -> None:
+def refresh(conn: sqlite3.Connection, image_id: int) -> None:
     """Rewrite one image's search document from its current locations and results.
 
     Unchanged documents are left alone: an FTS5 update deletes and re-adds every token.

@@ -80,9 +80,9 @@ def index_text(text: str) -> str:
     t = normalize(text)
     if not has_cjk(t):
         return t
-    runs: list = []
+    runs: list[str | list[str]] = []
 
-    def cut(m: re.Match) -> str:
+    def cut(m: re.Match[str]) -> str:
         run = m.group()
         if len(run) > 1:
             runs.append(chars(run))

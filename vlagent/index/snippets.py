@@ -14,7 +14,7 @@ import re
 
 from vlagent.index.query import Unit
 from vlagent.index.search_docs import Doc
-from vlagent.index.segment import CJK, chars, has_cjk, normalize, tokens
+from vlagent.index.segment import CJK, Token, chars, has_cjk, normalize, tokens
 
 HL_START, HL_END = "\x02", "\x03"
 # Which field a snippet comes from when several match equally well.
@@ -30,7 +30,7 @@ _WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\ua4cf\uac00-\ud7a3\uf900-
                    "\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]")
 
 
-def pattern(unit: Unit) -> re.Pattern:
+def pattern(unit: Unit) -> re.Pattern[str]:
     """A case-insensitive expression for the unit; word boundaries are checked by :func:`find`."""
     parts = []
     prev_cjk = None
@@ -42,11 +42,11 @@ def pattern(unit: Unit) -> re.Pattern:
     return re.compile("".join(parts), re.IGNORECASE)
 
 
-def find(text: str, units: list[Unit], patterns: list[re.Pattern]) -> list[tuple[int, int, int]]:
+def find(text: str, units: list[Unit], patterns: list[re.Pattern[str]]) -> list[tuple[int, int, int]]:
     """(start, end, unit index) of every match of the units in ``text``."""
     spans = []
     missed = []
-    for i, (unit, pat) in enumerate(zip(units, patterns)):
+    for i, (unit, pat) in enumerate(zip(units, patterns, strict=False)):
         first_cjk, last_cjk = unit.pieces[0][1], unit.pieces[-1][1]
         found = [(m.start(), m.end(), i) for m in itertools.islice(pat.finditer(text), MAX_MATCHES)
                  if (first_cjk or m.start() == 0 or not _WORD_CHAR.match(text, m.start() - 1))
@@ -64,7 +64,7 @@ def find(text: str, units: list[Unit], patterns: list[re.Pattern]) -> list[tuple
     return sorted(spans)
 
 
-def _token_matches(toks, unit: Unit) -> list[tuple[int, int]]:
+def _token_matches(toks: list[Token], unit: Unit) -> list[tuple[int, int]]:
     want: list[tuple[str, bool, bool]] = []  # (token, cjk, prefix)
     for n, (text, cjk) in enumerate(unit.pieces):
         if cjk:
@@ -84,7 +84,7 @@ def _token_matches(toks, unit: Unit) -> list[tuple[int, int]]:
     return out
 
 
-def make(doc: Doc, units: list[Unit], width: int, patterns: list[re.Pattern] | None = None) -> tuple[str, str]:
+def make(doc: Doc, units: list[Unit], width: int, patterns: list[re.Pattern[str]] | None = None) -> tuple[str, str]:
     """(field, snippet): about ``width`` columns from the field of ``doc`` matching most units."""
     patterns = patterns if patterns is not None else [pattern(u) for u in units]
     best = None
@@ -124,7 +124,7 @@ def cut(text: str, spans: list[tuple[int, int, int]], width: int) -> str:
     return "".join(out)
 
 
-def _best_anchor(text: str, spans, width: int) -> int:
+def _best_anchor(text: str, spans: list[tuple[int, int, int]], width: int) -> int:
     """The start of the match that begins the window with the most distinct units (then matches)."""
     reach = width // 2 if has_cjk(text) else width  # in characters, roughly
     if len(spans) == 1:

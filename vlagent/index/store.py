@@ -1,22 +1,57 @@
-"""The image index: images (by content hash), their locations, results and search docs."""
+"""The image index: images (by content hash), their locations, results and search docs.
+
+:class:`Index` is the only code that speaks SQL to the index (with the modules of this package
+it uses): the rest of vlagent asks it, and gets plain values, dicts or the typed rows of
+:mod:`vlagent.index.rows` back.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from vlagent.index import search_docs
-from vlagent.index.db import Database, connect, transaction
+from vlagent.index.db import Database, connect
+from vlagent.index.db import transaction as db_transaction
+from vlagent.index.migrations import schema_version
+from vlagent.index.rows import HitPage, HitRow, ImageSummary, PurgeCandidate
+from vlagent.index.search import SNIPPET_WIDTH, Filters, Page, search
+
+if TYPE_CHECKING:
+    from vlagent.home import Home
 
 SOURCES = ("folder", "screenshot", "import", "api")
 # Result kinds. OCR = the fast engine's text; vlm_ocr = the model's transcription.
 RESULT_KINDS = ("ocr", "vlm_ocr", "description", "answer")
 # Kinds of which an image keeps one result per engine (a rerun replaces it); answers accumulate.
 SINGLE_KINDS = ("ocr", "vlm_ocr", "description")
+
+Params = Sequence[Any] | Mapping[str, Any]
+Record = dict[str, Any]
+
+# One row per image for a list of results: the record, its locations in the order they were
+# first seen (numbered, so the order does not depend on how JSON arrays are aggregated) and its
+# latest description and OCR text.
+_SUMMARY_SQL = """
+SELECT i.id, i.sha256, i.source, i.width, i.height, i.format, i.bytes, i.first_seen, i.taken_at,
+       i.thumbnail, i.gone_at,
+       (SELECT json_group_array(json_array(o.n, o.path, o.gone)) FROM (
+            SELECT row_number() OVER (ORDER BY l.seen_at, l.id) AS n, l.path, l.gone_at IS NOT NULL AS gone
+            FROM locations AS l WHERE l.image_id = i.id) AS o) AS locations,
+       (SELECT text FROM results r WHERE r.image_id = i.id AND r.kind = 'description'
+        ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS description,
+       (SELECT text FROM results r WHERE r.image_id = i.id AND r.kind = 'ocr'
+        ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS ocr
+FROM images AS i WHERE i.id IN ({marks})"""
+# SQLite's default limit on host parameters in one statement is 32766 (999 before 3.32).
+_MAX_PARAMS = 900
 
 
 @dataclass
@@ -26,14 +61,20 @@ class Result:
     engine: str
     model: str | None = None
     prompt: str | None = None
-    params: dict | None = None
-    lines: list | None = None
+    params: dict[str, Any] | None = None
+    lines: list[Any] | None = None
     latency_ms: float | None = None
-    timings: dict | None = None
+    timings: dict[str, Any] | None = None
 
 
-def _row(cursor, row) -> dict:
-    return {d[0]: v for d, v in zip(cursor.description, row)}
+def _row(cursor: sqlite3.Cursor, row: Sequence[Any]) -> Record:
+    return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+
+
+def _rowid(cursor: sqlite3.Cursor) -> int:
+    rowid = cursor.lastrowid
+    assert rowid is not None, "an INSERT always sets lastrowid"
+    return rowid
 
 
 class Index:
@@ -43,7 +84,7 @@ class Index:
         self.thumbnails_dir = thumbnails_dir
 
     @classmethod
-    def open(cls, home, *, readonly: bool = False) -> "Index":
+    def open(cls, home: Home, *, readonly: bool = False) -> Index:
         if not readonly:
             home.ensure()
         return cls(connect(home.db_path, readonly=readonly), home.thumbnails)
@@ -51,23 +92,42 @@ class Index:
     def close(self) -> None:
         self.conn.close()
 
-    def query(self, sql: str, params: tuple | dict = ()) -> list[dict]:
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """``with index.transaction():`` — what runs inside is one write transaction
+        (BEGIN IMMEDIATE … COMMIT, ROLLBACK on error); nested use joins the outer one."""
+        with db_transaction(self.db):
+            yield
+
+    def query(self, sql: str, params: Params = ()) -> list[Record]:
         cur = self.conn.execute(sql, params)
         return [_row(cur, r) for r in cur.fetchall()]
 
-    def query_one(self, sql: str, params: tuple | dict = ()) -> dict | None:
+    def query_one(self, sql: str, params: Params = ()) -> Record | None:
         cur = self.conn.execute(sql, params)
         r = cur.fetchone()
         return _row(cur, r) if r is not None else None
 
+    def _scalar(self, sql: str, params: Params = ()) -> Any:
+        return self.conn.execute(sql, params).fetchone()[0]
+
+    # --- the database itself ----------------------------------------------------------
+    def schema_version(self) -> int:
+        return schema_version(self.db)
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA quick_check``: ``'ok'``, or the first problem it found."""
+        result: str = self._scalar("PRAGMA quick_check")
+        return result
+
     # --- images and locations ----------------------------------------------------------
-    def image_by_sha(self, sha256: str) -> dict | None:
+    def image_by_sha(self, sha256: str) -> Record | None:
         return self.query_one("SELECT * FROM images WHERE sha256 = ?", (sha256,))
 
-    def image(self, image_id: int) -> dict | None:
+    def image(self, image_id: int) -> Record | None:
         return self.query_one("SELECT * FROM images WHERE id = ?", (image_id,))
 
-    def location(self, path: str) -> dict | None:
+    def location(self, path: str) -> Record | None:
         return self.query_one("SELECT * FROM locations WHERE path = ?", (path,))
 
     def unchanged_location(self, path: str, size: int, mtime: float) -> int | None:
@@ -76,13 +136,25 @@ class Index:
             "SELECT image_id FROM locations WHERE path = ? AND size = ? AND mtime = ? AND gone_at IS NULL",
             (path, size, mtime),
         ).fetchone()
-        return r[0] if r else None
+        return int(r[0]) if r else None
 
-    def locations(self, image_id: int, *, include_gone: bool = True) -> list[dict]:
+    def locations(self, image_id: int, *, include_gone: bool = True) -> list[Record]:
         sql = "SELECT * FROM locations WHERE image_id = ?"
         if not include_gone:
             sql += " AND gone_at IS NULL"
         return self.query(sql + " ORDER BY seen_at", (image_id,))
+
+    def live_paths_under(self, folder: str, *, after: str | None = None, limit: int | None = None) -> list[str]:
+        """The paths of present files under ``folder`` (at any depth), in path order; with
+        ``after``, only those sorting after it (to page through a big folder)."""
+        lo = folder.rstrip(os.sep) + os.sep
+        hi = folder.rstrip(os.sep) + chr(ord(os.sep) + 1)
+        sql = "SELECT path FROM locations WHERE gone_at IS NULL AND path > ? AND path < ? ORDER BY path"
+        params: list[Any] = [lo if after is None else max(after, lo), hi]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [r[0] for r in self.conn.execute(sql, params)]
 
     def add_image(self, *, sha256: str, width: int, height: int, format: str | None, bytes: int,
                   mtime: float | None, source: str, taken_at: float | None = None,
@@ -90,21 +162,21 @@ class Index:
         """Insert an image by content hash; returns (id, created)."""
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
-        with transaction(self.db):
+        with db_transaction(self.db):
             r = self.conn.execute("SELECT id FROM images WHERE sha256 = ?", (sha256,)).fetchone()
             if r:
                 self.conn.execute("UPDATE images SET gone_at = NULL WHERE id = ?", (r[0],))
-                return r[0], False
+                return int(r[0]), False
             cur = self.conn.execute(
-                "INSERT INTO images(sha256, width, height, format, bytes, mtime, source, first_seen, taken_at, thumbnail)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO images(sha256, width, height, format, bytes, mtime, source, first_seen, taken_at,"
+                " thumbnail) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (sha256, width, height, format, bytes, mtime, source, time.time(), taken_at, thumbnail),
             )
-            return cur.lastrowid, True
+            return _rowid(cur), True
 
     def set_location(self, image_id: int, path: str, *, size: int | None, mtime: float | None) -> None:
         """Record that ``path`` holds image ``image_id`` (replacing what the path held before)."""
-        with transaction(self.db):
+        with db_transaction(self.db):
             old = self.conn.execute("SELECT image_id FROM locations WHERE path = ?", (path,)).fetchone()
             self.conn.execute(
                 "INSERT INTO locations(image_id, path, size, mtime, seen_at) VALUES (?,?,?,?,?)"
@@ -120,7 +192,7 @@ class Index:
 
     def move_location(self, old_path: str, new_path: str) -> int | None:
         """A file was renamed or moved: repoint its location (no re-hash, no re-OCR)."""
-        with transaction(self.db):
+        with db_transaction(self.db):
             r = self.conn.execute("SELECT image_id FROM locations WHERE path = ?", (old_path,)).fetchone()
             if r is None:
                 return None
@@ -134,24 +206,22 @@ class Index:
                 (new_path, time.time(), old_path),
             )
             self.refresh_search_doc(r[0])
-            return r[0]
+            return int(r[0])
 
     def mark_gone(self, path: str, *, at: float | None = None) -> int | None:
         """The file at ``path`` disappeared. Returns the image id it held, if any."""
         at = at or time.time()
-        with transaction(self.db):
+        with db_transaction(self.db):
             r = self.conn.execute("SELECT image_id FROM locations WHERE path = ? AND gone_at IS NULL",
                                   (path,)).fetchone()
             if r is None:
                 return None
             self.conn.execute("UPDATE locations SET gone_at = ? WHERE path = ?", (at, path))
             self._after_location_lost(r[0], at=at)
-            return r[0]
+            return int(r[0])
 
     def _after_location_lost(self, image_id: int, at: float | None = None) -> None:
-        live = self.conn.execute(
-            "SELECT count(*) FROM locations WHERE image_id = ? AND gone_at IS NULL", (image_id,)
-        ).fetchone()[0]
+        live = self._scalar("SELECT count(*) FROM locations WHERE image_id = ? AND gone_at IS NULL", (image_id,))
         if live == 0:
             self.conn.execute("UPDATE images SET gone_at = ? WHERE id = ? AND gone_at IS NULL",
                               (at or time.time(), image_id))
@@ -159,17 +229,18 @@ class Index:
     def set_thumbnail(self, image_id: int, relpath: str) -> None:
         self.conn.execute("UPDATE images SET thumbnail = ? WHERE id = ?", (relpath, image_id))
 
-    def thumbnail_path(self, image: dict) -> Path | None:
-        if not image.get("thumbnail") or self.thumbnails_dir is None:
+    def thumbnail_path(self, image: Mapping[str, Any]) -> Path | None:
+        relpath: str | None = image.get("thumbnail")
+        if not relpath or self.thumbnails_dir is None:
             return None
-        return self.thumbnails_dir / image["thumbnail"]
+        return self.thumbnails_dir / relpath
 
     def forget(self, image_id: int) -> bool:
         """Remove an image, its locations, results, jobs, search entry and thumbnail."""
         image = self.image(image_id)
         if image is None:
             return False
-        with transaction(self.db):
+        with db_transaction(self.db):
             # search_docs first so its delete trigger can remove the FTS entry with old values.
             self.conn.execute("DELETE FROM search_docs WHERE image_id = ?", (image_id,))
             self.conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
@@ -178,7 +249,19 @@ class Index:
             thumb.unlink(missing_ok=True)
         return True
 
-    def resolve(self, ref: str) -> dict | None:
+    def purge_candidates(self, gone_before: float, limit: int | None = None) -> list[PurgeCandidate]:
+        """Images gone (no present file left) since before ``gone_before``, longest gone first;
+        ``limit`` (when not None or 0) caps how many."""
+        sql = ("SELECT id, gone_at FROM images WHERE gone_at IS NOT NULL AND gone_at < ?"
+               " AND NOT EXISTS (SELECT 1 FROM locations l WHERE l.image_id = images.id AND l.gone_at IS NULL)"
+               " ORDER BY gone_at")
+        params: list[Any] = [gone_before]
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [PurgeCandidate(image_id, gone_at) for image_id, gone_at in self.conn.execute(sql, params)]
+
+    def resolve(self, ref: str) -> Record | None:
         """An image by id, by sha256 (or a unique prefix of ≥ 8 hex digits), or by a path."""
         ref = str(ref).strip()
         if ref.isdigit():
@@ -197,7 +280,7 @@ class Index:
 
     # --- results ----------------------------------------------------------------------
     def add_result(self, image_id: int, result: Result, *, refresh_search: bool = True) -> int:
-        with transaction(self.db):
+        with db_transaction(self.db):
             if result.kind in SINGLE_KINDS:
                 self.conn.execute("DELETE FROM results WHERE image_id = ? AND kind = ? AND engine = ?",
                                   (image_id, result.kind, result.engine))
@@ -210,46 +293,104 @@ class Index:
             )
             if refresh_search:
                 self.refresh_search_doc(image_id)
-            return cur.lastrowid
+            return _rowid(cur)
 
-    def results(self, image_id: int, kind: str | None = None) -> list[dict]:
-        sql, params = "SELECT * FROM results WHERE image_id = ?", [image_id]
+    def results(self, image_id: int, kind: str | None = None) -> list[Record]:
+        sql = "SELECT * FROM results WHERE image_id = ?"
+        params: list[Any] = [image_id]
         if kind:
             sql += " AND kind = ?"
             params.append(kind)
-        rows = self.query(sql + " ORDER BY created_at, id", tuple(params))
+        rows = self.query(sql + " ORDER BY created_at, id", params)
         for r in rows:
             for k in ("params", "lines", "timings"):
                 if r[k]:
                     r[k] = json.loads(r[k])
         return rows
 
+    def result_kinds(self, image_id: int) -> set[str]:
+        """The kinds of result the image has (``ocr``, ``description``…)."""
+        return {r[0] for r in self.conn.execute("SELECT kind FROM results WHERE image_id = ?", (image_id,))}
+
     def latest_text(self, image_id: int, kind: str) -> str:
         r = self.conn.execute(
             "SELECT text FROM results WHERE image_id = ? AND kind = ? ORDER BY created_at DESC, id DESC LIMIT 1",
             (image_id, kind),
         ).fetchone()
-        return r[0] if r else ""
+        return str(r[0]) if r else ""
 
-    def summaries(self, image_ids: list[int]) -> dict[int, dict]:
-        """What a list of results shows for each image, in one query: its record, its best
-        location (one still present first; ``path_gone`` when there is none) and its latest
-        description and OCR text. Images forgotten meanwhile are missing from the answer."""
-        if not image_ids:
-            return {}
-        marks = ",".join("?" * len(image_ids))
-        cur = self.conn.execute(
-            f"""SELECT i.id, i.source, i.first_seen, i.width, i.height, i.bytes, i.thumbnail, i.gone_at,
-                   l.path, l.gone_at IS NOT NULL AS path_gone,
-                   (SELECT text FROM results r WHERE r.image_id = i.id AND r.kind = 'description'
-                    ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS description,
-                   (SELECT text FROM results r WHERE r.image_id = i.id AND r.kind = 'ocr'
-                    ORDER BY r.created_at DESC, r.id DESC LIMIT 1) AS ocr
-                FROM images i LEFT JOIN locations l ON l.rowid = (
-                    SELECT rowid FROM locations WHERE image_id = i.id ORDER BY gone_at IS NOT NULL, seen_at LIMIT 1)
-                WHERE i.id IN ({marks})""", list(image_ids))
-        names = [d[0] for d in cur.description]
-        return {r[0]: dict(zip(names, r)) for r in cur.fetchall()}
+    # --- jobs of one image (the queue itself is vlagent.index.queue.JobQueue) ----------------
+    def active_job_count(self, image_id: int) -> int:
+        """How many of the image's jobs are pending or running."""
+        n: int = self._scalar("SELECT count(*) FROM jobs WHERE image_id = ? AND state IN ('pending', 'running')",
+                              (image_id,))
+        return n
+
+    def ended_job_kinds(self, image_id: int) -> set[str]:
+        """The kinds of the image's jobs that ended (done, failed or cancelled)."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT kind FROM jobs WHERE image_id = ? AND state NOT IN ('pending', 'running')", (image_id,))}
+
+    # --- search -----------------------------------------------------------------------
+    def search(self, query: str, *, filters: Filters | None = None, limit: int = 20, offset: int = 0,
+               sort: str = "relevance", snippet_width: int = SNIPPET_WIDTH, relax: bool = False) -> Page:
+        """A page of hits (ids, scores, snippets): :func:`vlagent.index.search.search`."""
+        return search(self.conn, query, filters=filters, limit=limit, offset=offset, sort=sort,
+                      snippet_width=snippet_width, relax=relax)
+
+    def search_page(self, query: str, *, filters: Filters | None = None, limit: int = 20, offset: int = 0,
+                    sort: str = "relevance", snippet_width: int = SNIPPET_WIDTH, relax: bool = False,
+                    look_ahead: bool = False) -> HitPage:
+        """A page of hits with what each shows (:class:`ImageSummary`, read in one query for the
+        page). ``look_ahead`` also searches one hit past the page, so ``more`` says whether
+        another page follows."""
+        t0 = time.perf_counter()
+        limit = max(int(limit), 0)
+        page = self.search(query, filters=filters, limit=limit + 1 if look_ahead else limit, offset=offset,
+                           sort=sort, snippet_width=snippet_width, relax=relax)
+        search_ms = (time.perf_counter() - t0) * 1000
+        hits = page.hits[:limit]
+        images = self.image_summaries([h.image_id for h in hits])
+        rows = tuple(HitRow(images[h.image_id], h.score, h.snippet, h.fields.get("snippet_from"))
+                     for h in hits if h.image_id in images)
+        return HitPage(rows, page.total, page.total_exact, page.relaxed, page.query, page.fts,
+                       more=len(page.hits) > limit if look_ahead else None, search_ms=search_ms)
+
+    def image_summaries(self, image_ids: Sequence[int]) -> dict[int, ImageSummary]:
+        """What a list of results shows of each image, in one query (per 900 ids): its record,
+        its best location (a present one first; ``path_gone`` when there is none), its present
+        paths, its latest description and OCR text. Images not (or no longer) there are missing
+        from the answer."""
+        out: dict[int, ImageSummary] = {}
+        ids = list(image_ids)
+        for chunk in (ids[i:i + _MAX_PARAMS] for i in range(0, len(ids), _MAX_PARAMS)):
+            cur = self.conn.execute(_SUMMARY_SQL.format(marks=",".join("?" * len(chunk))), chunk)
+            for r in cur.fetchall():
+                out[r[0]] = self._summary(r)
+        return out
+
+    def _summary(self, r: Sequence[Any]) -> ImageSummary:
+        (image_id, sha256, source, width, height, fmt, nbytes, first_seen, taken_at, thumbnail, gone_at,
+         locations, description, ocr) = r
+        locs = sorted(json.loads(locations))  # [n, path, gone], numbered in the order first seen
+        live = tuple(path for _, path, gone in locs if not gone)
+        path, path_gone = (live[0], False) if live else (locs[0][1], True) if locs else (None, False)
+        thumb = self.thumbnail_path({"thumbnail": thumbnail})
+        return ImageSummary(
+            id=image_id, sha256=sha256, source=source, width=width, height=height, format=fmt, bytes=nbytes,
+            first_seen=first_seen, taken_at=taken_at, gone_at=gone_at, thumbnail=thumbnail,
+            thumbnail_file=str(thumb) if thumb else None, path=path, path_gone=path_gone, paths=live,
+            description=description, ocr=ocr)
+
+    def summaries(self, image_ids: list[int]) -> dict[int, Record]:
+        """:meth:`image_summaries` as dicts (id, source, first_seen, width, height, bytes,
+        thumbnail, gone_at, path, path_gone (0 or 1), description, ocr)."""
+        return {
+            image_id: {"id": s.id, "source": s.source, "first_seen": s.first_seen, "width": s.width,
+                       "height": s.height, "bytes": s.bytes, "thumbnail": s.thumbnail, "gone_at": s.gone_at,
+                       "path": s.path, "path_gone": int(s.path_gone), "description": s.description, "ocr": s.ocr}
+            for image_id, s in self.image_summaries(image_ids).items()
+        }
 
     def refresh_search_doc(self, image_id: int) -> None:
         """Rebuild the searchable text of one image from its locations and results."""
@@ -257,7 +398,7 @@ class Index:
 
     # --- per-item failures ------------------------------------------------------------
     def record_failure(self, path: str, error_type: str, message: str) -> None:
-        with transaction(self.db):
+        with db_transaction(self.db):
             self.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
             self.conn.execute("INSERT INTO failures(path, error_type, error, at) VALUES (?,?,?,?)",
                               (path, error_type, message, time.time()))
@@ -265,16 +406,16 @@ class Index:
     def clear_failure(self, path: str) -> None:
         self.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
 
-    def failures(self, limit: int = 100) -> list[dict]:
+    def failures(self, limit: int = 100) -> list[Record]:
         return self.query("SELECT * FROM failures ORDER BY at DESC LIMIT ?", (limit,))
 
     # --- views ------------------------------------------------------------------------
-    def detail(self, image_id: int) -> dict | None:
+    def detail(self, image_id: int) -> Record | None:
         img = self.image(image_id)
         if img is None:
             return None
         img["locations"] = self.locations(image_id)
-        img["paths"] = [l["path"] for l in img["locations"] if l["gone_at"] is None]
+        img["paths"] = [loc["path"] for loc in img["locations"] if loc["gone_at"] is None]
         img["path"] = img["paths"][0] if img["paths"] else (img["locations"][0]["path"] if img["locations"] else None)
         img["results"] = self.results(image_id)
         img["ocr_text"] = self.latest_text(image_id, "ocr")
@@ -284,7 +425,7 @@ class Index:
         return img
 
     def stats(self) -> dict[str, Any]:
-        q = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731
+        q = self._scalar
         jobs: dict[str, dict[str, int]] = {}
         for kind, state, n in self.conn.execute("SELECT kind, state, count(*) FROM jobs GROUP BY kind, state"):
             jobs.setdefault(kind, {})[state] = n
@@ -297,7 +438,7 @@ class Index:
             "failures": q("SELECT count(*) FROM failures"),
         }
 
-    def iter_images(self, batch: int = 500) -> Iterator[dict]:
+    def iter_images(self, batch: int = 500) -> Iterator[Record]:
         last = 0
         while True:
             rows = self.query("SELECT id FROM images WHERE id > ? ORDER BY id LIMIT ?", (last, batch))

@@ -19,17 +19,21 @@ import hashlib
 import os
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from vlagent.imaging.errors import AccessDenied, FileVanished, ImageInputError
 from vlagent.imaging.load import Limits, LoadedImage, load_bytes, load_path, read_file
 from vlagent.imaging.thumbnails import sweep_partials, thumbnail_relpath, write_thumbnail
-from vlagent.index.db import transaction
 from vlagent.index.queue import MODEL_STEP_OFFSET, PRIO_FRESH, JobQueue
 from vlagent.index.store import Index
+
+if TYPE_CHECKING:
+    from vlagent.home import Home
+    from vlagent.settings.store import Settings
 
 NEW, UPDATED, DUPLICATE, UNCHANGED, FAILED = "new", "updated", "duplicate", "unchanged", "failed"
 
@@ -88,22 +92,23 @@ def default_threads() -> int:
 
 
 class Ingestor:
-    def __init__(self, index: Index, settings, home):
+    def __init__(self, index: Index, settings: Settings, home: Home):
         self.index = index
         self.settings = settings
         self.home = home
         self.queue = JobQueue(index)
         self.limits = Limits.from_settings(settings)
-        self.thumbnail_size = settings.get("ingest.thumbnail_size")
+        self.thumbnail_size = settings.view.ingest.thumbnail_size
         sweep_partials(home.thumbnails)
 
     def steps_for_new_image(self) -> list[str]:
+        view = self.settings.view
         steps = []
-        if self.settings.get("ocr.enabled"):
+        if view.ocr.enabled:
             steps.append("ocr")
-        if self.settings.get("vlm.describe"):
+        if view.vlm.describe:
             steps.append("describe")
-        if self.settings.get("vlm.transcribe"):
+        if view.vlm.transcribe:
             steps.append("transcribe")
         return steps
 
@@ -224,13 +229,14 @@ class Ingestor:
         except (ImageInputError, OSError) as e:
             return self._fail(path, e, work.t0)
         previous = self.index.location(path)
-        with transaction(self.index.db):
+        with self.index.transaction():
             if known is not None:
                 image_id, created = known["id"], False
                 if work.thumb and known["thumbnail"] != work.thumb:  # it had lost its thumbnail
                     self.index.set_thumbnail(image_id, work.thumb)
             else:
                 loaded = work.loaded
+                assert loaded is not None  # decoded by _prepare, or above when only its thumbnail was there
                 image_id, created = self.index.add_image(
                     sha256=sha, width=loaded.width, height=loaded.height, format=loaded.format,
                     bytes=work.nbytes, mtime=work.mtime, source=source, taken_at=loaded.taken_at,
@@ -251,10 +257,8 @@ class Ingestor:
         running one goes through enqueue, which keeps it and raises its priority if needed."""
         if not steps:
             return
-        conn = self.index.conn
-        have = {r[0] for r in conn.execute("SELECT kind FROM results WHERE image_id = ?", (image_id,))}
-        ended = {r[0] for r in conn.execute(
-            "SELECT kind FROM jobs WHERE image_id = ? AND state NOT IN ('pending', 'running')", (image_id,))}
+        have = self.index.result_kinds(image_id)
+        ended = self.index.ended_job_kinds(image_id)
         for step in steps:
             if step in ended or RESULT_OF_STEP[step] in have:
                 continue

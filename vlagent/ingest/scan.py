@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vlagent.home import Home
+    from vlagent.settings.store import Settings
 
 
 @dataclass(frozen=True)
@@ -17,16 +21,17 @@ class FileFilter:
     excluded_folders: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings, home=None) -> "FileFilter":
+    def from_settings(cls, settings: Settings, home: Home | None = None) -> FileFilter:
         """``home``: the data home, whose own files (thumbnails, models, logs) are never
         indexed — thumbnails would come back as images of themselves."""
-        excluded = [os.path.abspath(os.path.expanduser(p)) for p in settings.get("privacy.excluded_folders")]
+        view = settings.view
+        excluded = [os.path.abspath(os.path.expanduser(p)) for p in view.privacy.excluded_folders]
         if home is not None:
             excluded += [os.path.abspath(d) for d in (home.thumbnails, home.models, home.logs)]
         return cls(
-            extensions=frozenset(e.lower().lstrip(".") for e in settings.get("ingest.extensions")),
-            exclude=tuple(settings.get("watch.exclude")),
-            include_hidden=settings.get("watch.include_hidden"),
+            extensions=frozenset(e.lower().lstrip(".") for e in view.ingest.extensions),
+            exclude=tuple(view.watch.exclude),
+            include_hidden=view.watch.include_hidden,
             excluded_folders=tuple(excluded),
         )
 
@@ -46,10 +51,7 @@ class FileFilter:
         ext = os.path.splitext(name)[1].lower().lstrip(".")
         if ext not in self.extensions:
             return False
-        for pat in self.exclude:
-            if not pat.endswith("/") and fnmatch.fnmatch(name, pat):
-                return False
-        return True
+        return not any(not pat.endswith("/") and fnmatch.fnmatch(name, pat) for pat in self.exclude)
 
     def path_allowed(self, path: str, root: str | None = None) -> bool:
         """A file path, checking every folder between ``root`` and the file too."""
@@ -64,10 +66,7 @@ class FileFilter:
         return not self.in_excluded_folder(path)
 
     def in_excluded_folder(self, path: str) -> bool:
-        for ex in self.excluded_folders:
-            if path == ex or path.startswith(ex.rstrip(os.sep) + os.sep):
-                return True
-        return False
+        return any(path == ex or path.startswith(ex.rstrip(os.sep) + os.sep) for ex in self.excluded_folders)
 
 
 def iter_files(paths: Iterable[str | os.PathLike], flt: FileFilter,
@@ -108,20 +107,20 @@ def _walk(root: str, flt: FileFilter, on_error) -> Iterator[str]:
         seen.add(key)
         try:
             with os.scandir(d) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=lambda entry: entry.name)
         except OSError as e:
             if on_error:
                 on_error(d, e)
             continue
         subdirs = []
-        for e in entries:
+        for entry in entries:
             try:
-                is_dir = e.is_dir(follow_symlinks=True)
+                is_dir = entry.is_dir(follow_symlinks=True)
             except OSError:
                 is_dir = False
             if is_dir:
-                if flt.dir_allowed(e.path):
-                    subdirs.append(e.path)
-            elif flt.file_allowed(e.path):
-                yield e.path
+                if flt.dir_allowed(entry.path):
+                    subdirs.append(entry.path)
+            elif flt.file_allowed(entry.path):
+                yield entry.path
         stack.extend(reversed(subdirs))

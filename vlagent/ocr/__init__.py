@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vlagent.ocr.base import OcrEngine, OcrLine, OcrResult
 
+if TYPE_CHECKING:
+    from vlagent.settings import Settings
 
-def create_engine(settings) -> OcrEngine:
-    name = settings.get("ocr.engine")
+
+def create_engine(settings: Settings) -> OcrEngine:
+    ocr = settings.view.ocr
+    name = ocr.engine
     if name == "rapidocr":
         from vlagent.ocr.rapid import RapidOcrConfig, RapidOcrEngine
 
         return RapidOcrEngine(RapidOcrConfig(
-            min_score=settings.get("ocr.min_score"),
-            threads=settings.get("ocr.threads"),
-            det_max_pixels=settings.get("ocr.det_max_pixels"),
-            enhance=settings.get("ocr.enhance_low_contrast"),
-            idle_unload_s=settings.get("ocr.idle_unload_s"),
+            min_score=ocr.min_score,
+            threads=ocr.threads,
+            det_max_pixels=ocr.det_max_pixels,
+            enhance=ocr.enhance_low_contrast,
+            idle_unload_s=ocr.idle_unload_s,
         ))
     raise ValueError(f"unknown OCR engine {name!r}")
 

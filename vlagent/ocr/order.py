@@ -32,11 +32,11 @@ class _Box:
         return max(self.bottom - self.top, 1.0)
 
     @classmethod
-    def of(cls, line: OcrLine) -> "_Box":
+    def of(cls, line: OcrLine) -> _Box:
         return cls(*line.bounds)
 
     @classmethod
-    def around(cls, boxes: list["_Box"]) -> "_Box":
+    def around(cls, boxes: list[_Box]) -> _Box:
         return cls(min(b.left for b in boxes), min(b.top for b in boxes),
                    max(b.right for b in boxes), max(b.bottom for b in boxes))
 

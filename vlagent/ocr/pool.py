@@ -30,7 +30,7 @@ def worker_count(setting: int, cores: int) -> int:
     return setting if setting > 0 else max(1, min(cores, MAX_WORKERS))
 
 
-class WorkerPool(Generic[M]):
+class ModelCopies(Generic[M]):
     """``size`` workers, each with models made by ``load`` (called lazily, in parallel, once
     per worker). :meth:`map` runs one batch of pieces at a time."""
 
@@ -53,16 +53,23 @@ class WorkerPool(Generic[M]):
                 self._models = [f.result() for f in loads]
         return self._models
 
+    def _started(self) -> tuple[list[M], ThreadPoolExecutor]:
+        """The workers' models and their executor, loading them if needed."""
+        models = self.models()
+        executor = self._executor
+        assert executor is not None  # models() started it
+        return models, executor
+
     def each(self, fn: Callable[[M], R]) -> list[R]:
         """``fn(models)`` on every worker at once (to warm them up)."""
-        models = self.models()
-        return [f.result() for f in [self._executor.submit(fn, m) for m in models]]
+        models, executor = self._started()
+        return [f.result() for f in [executor.submit(fn, m) for m in models]]
 
     def map(self, fn: Callable[[M, T], R], items: Sequence[T], cost: Callable[[T], float]) -> list[R]:
         """``fn(models, item)`` for every item, results in the items' order. Items are handed
         out most costly first, each to whichever worker is free. The first error is raised
         once all workers have stopped."""
-        models = self.models()
+        models, executor = self._started()
         if not items:
             return []
         order = iter(sorted(range(len(items)), key=lambda i: -cost(items[i])))
@@ -85,7 +92,7 @@ class WorkerPool(Generic[M]):
         if busy == 1:
             work(models[0])  # one piece or one worker: no hand-over to another thread
         else:
-            for f in [self._executor.submit(work, m) for m in models[:busy]]:
+            for f in [executor.submit(work, m) for m in models[:busy]]:
                 f.result()
         if failed:
             raise failed[0]

@@ -32,12 +32,21 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from vlagent.common import trim_heap
 from vlagent.ocr.base import OcrLine, OcrResult
-from vlagent.ocr.imageprep import (Tile, brightness_range, busy_area, crop_line, plan_detection, quiet_rows, split_plan,
-                                   stretch_contrast, to_bgr)
+from vlagent.ocr.imageprep import (
+    Tile,
+    brightness_range,
+    busy_area,
+    crop_line,
+    plan_detection,
+    quiet_rows,
+    split_plan,
+    stretch_contrast,
+    to_bgr,
+)
 from vlagent.ocr.order import reading_order
-from vlagent.ocr.pool import WorkerPool, worker_count
-from vlagent.vlm.loading import trim_heap
+from vlagent.ocr.pool import ModelCopies, worker_count
 
 DET_MULTIPLE = 32  # the detector's input sides must be multiples of this
 
@@ -89,12 +98,12 @@ class RapidOcrEngine:
         base = config or RapidOcrConfig()
         self.config = RapidOcrConfig(**{**asdict(base), **overrides})
         self.model = "PP-OCRv6-small"
-        self.pool = WorkerPool(self.config.workers(), self._load)
+        self.pool = ModelCopies(self.config.workers(), self._load)
         self._lock = threading.Lock()  # one image at a time: its pieces keep every worker busy
         self._idle_timer: threading.Timer | None = None
         self._last_used = 0.0
 
-    def variant(self, **changes) -> "RapidOcrEngine":
+    def variant(self, **changes) -> RapidOcrEngine:
         """An engine with some settings changed that shares this one's loaded models (and
         their lock) when the models' own options are unchanged — for comparing settings."""
         other = RapidOcrEngine(self.config, **changes)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from vlagent.settings.declaration import MODEL_CMDS, SETTINGS, Setting
-from vlagent.settings.store import Settings, SettingError, coerce
+from vlagent.settings.store import SettingError, Settings, coerce
 
 # Commands that can run the model get every setting marked ``cli=MODEL_CMDS``.
 MODEL_COMMANDS = ("index", "describe", "ask", "watch", "serve", "capture", "gui", "eval")
@@ -21,7 +22,7 @@ def settings_for_command(command: str) -> list[Setting]:
 
 def _bool_arg(text: str) -> bool:
     try:
-        return coerce(Setting("x.x", "bool", False, ""), text)
+        return bool(coerce(Setting("x.x", "bool", False, ""), text))
     except SettingError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
@@ -33,7 +34,7 @@ def add_setting_flags(parser: argparse.ArgumentParser, command: str, repeatable:
         return
     group = parser.add_argument_group("settings (override config.toml for this run)")
     for s in items:
-        kwargs: dict = {"dest": s.dest, "default": None, "help": f"{s.help} [config: {s.key}]"}
+        kwargs: dict[str, Any] = {"dest": s.dest, "default": None, "help": f"{s.help} [config: {s.key}]"}
         if s.type == "bool":
             kwargs.update(type=_bool_arg, metavar="BOOL")
         elif s.type == "choice":

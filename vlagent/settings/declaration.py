@@ -26,7 +26,8 @@ class Setting:
     # Label shown in the settings dialog (English; translated in the GUI).
     label: str = ""
     restart: bool = False  # True when a change only applies after a restart
-    meta: dict = field(default_factory=dict)  # settings-dialog hints: {"widget": "folders"|"folder"|"multiline"}
+    # Settings-dialog hints: {"widget": "folders"|"folder"|"multiline"}.
+    meta: dict[str, str] = field(default_factory=dict)
 
     @property
     def section(self) -> str:
@@ -102,7 +103,8 @@ SETTINGS: list[Setting] = [
             choices=("huggingface", "modelscope"), label="Model hub"),
     Setting("vlm.dtype", "choice", "auto", "Weights dtype (auto = bf16 on CUDA/capable CPU, else float32)",
             choices=("auto", "bfloat16", "float16", "float32"), cli=MODEL_CMDS, label="Dtype"),
-    Setting("vlm.attn_implementation", "choice", "auto", "Attention kernel (auto = flash_attention_2 if usable, else sdpa)",
+    Setting("vlm.attn_implementation", "choice", "auto",
+            "Attention kernel (auto = flash_attention_2 if usable, else sdpa)",
             choices=("auto", "flash_attention_2", "sdpa", "eager"), cli=MODEL_CMDS, label="Attention"),
     Setting("vlm.device", "str", "auto", "Device: auto, cpu, cuda or cuda:N", cli=MODEL_CMDS, label="Device"),
     Setting("vlm.max_new_tokens", "int", 256, "Longest generated answer, in tokens", minimum=1,

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 import tempfile
 import threading
+from collections.abc import Callable, Iterable
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from vlagent.settings.declaration import BY_KEY, SETTINGS, Setting
 
-try:  # Python 3.11+
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # pragma: no cover
-    import tomli as tomllib  # type: ignore
+else:  # pragma: no cover
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    from vlagent.settings.views import SettingsView
 
 
 class SettingError(ValueError):
@@ -102,7 +108,7 @@ class Settings:
 
     # --- loading / saving ---------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path) -> "Settings":
+    def load(cls, path: Path) -> Settings:
         s = cls(path)
         if path.exists():
             try:
@@ -161,6 +167,16 @@ class Settings:
         return changed
 
     # --- access -------------------------------------------------------------------------
+    @cached_property
+    def view(self) -> SettingsView:
+        """Typed, live access to every setting: ``settings.view.vlm.batch_size`` is an ``int``.
+
+        Generated from the declaration (:mod:`vlagent.settings.views`): a misspelt name fails in
+        the type checker and raises ``AttributeError``; each read is a :meth:`get`."""
+        from vlagent.settings.views import SettingsView  # lazy: viewgen must import without it
+
+        return SettingsView(self)
+
     def get(self, key: str) -> Any:
         setting = lookup(key)
         with self._lock:
@@ -173,7 +189,7 @@ class Settings:
     __getitem__ = get
 
     def is_default(self, key: str) -> bool:
-        return self.get(key) == lookup(key).default
+        return bool(self.get(key) == lookup(key).default)
 
     def set(self, key: str, value: Any, *, save: bool = False) -> Any:
         value = coerce(lookup(key), value)
@@ -200,13 +216,15 @@ class Settings:
         for it in items:
             if it not in current:
                 current.append(it)
-        return self.set(key, current, save=save)
+        out: list[str] = self.set(key, current, save=save)
+        return out
 
     def list_remove(self, key: str, items: Iterable[str], *, save: bool = False) -> list[str]:
         if lookup(key).type != "list":
             raise SettingError(f"{key} is not a list")
         drop = set(items)
-        return self.set(key, [v for v in self.get(key) if v not in drop], save=save)
+        out: list[str] = self.set(key, [v for v in self.get(key) if v not in drop], save=save)
+        return out
 
     def override(self, key: str, value: Any) -> None:
         """Set a value for this process only (a CLI flag)."""

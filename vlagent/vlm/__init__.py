@@ -1,8 +1,8 @@
 """Vision-language models behind one interface (:class:`vlagent.vlm.base.VlmEngine`)."""
 
 from vlagent.vlm.base import (
-    CancelToken,
     Cancelled,
+    CancelToken,
     ChatMessage,
     Generation,
     GenerationOptions,

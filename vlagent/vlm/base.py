@@ -7,11 +7,20 @@ Backends (local transformers, a remote OpenAI-compatible server) implement
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from PIL import Image
+
+from vlagent import common
+from vlagent.common import CancelToken
+
+if TYPE_CHECKING:
+    from vlagent.settings import Settings
+
+__all__ = ["CancelToken", "Cancelled", "ChatMessage", "Generation", "GenerationOptions", "ModelNotAvailable",
+           "OutOfMemory", "TokenCallback", "VlmEngine", "VlmError"]
 
 
 class VlmError(Exception):
@@ -26,8 +35,8 @@ class OutOfMemory(VlmError):
     """Still out of memory after the smaller-batch and fewer-pixels retries."""
 
 
-class Cancelled(VlmError):
-    pass
+class Cancelled(VlmError, common.Cancelled):
+    """A generation stopped because its cancel token was set (also a :class:`vlagent.common.Cancelled`)."""
 
 
 @dataclass
@@ -45,10 +54,12 @@ class GenerationOptions:
     resized_width: int = 0
 
     @classmethod
-    def from_settings(cls, settings, **overrides) -> "GenerationOptions":
-        opts = cls(**{k: settings.get(f"vlm.{k}") for k in (
-            "max_new_tokens", "do_sample", "temperature", "top_k", "top_p", "repetition_penalty",
-            "min_pixels", "max_pixels", "resized_height", "resized_width")})
+    def from_settings(cls, settings: Settings, **overrides) -> GenerationOptions:
+        vlm = settings.view.vlm
+        opts = cls(max_new_tokens=vlm.max_new_tokens, do_sample=vlm.do_sample, temperature=vlm.temperature,
+                   top_k=vlm.top_k, top_p=vlm.top_p, repetition_penalty=vlm.repetition_penalty,
+                   min_pixels=vlm.min_pixels, max_pixels=vlm.max_pixels, resized_height=vlm.resized_height,
+                   resized_width=vlm.resized_width)
         for k, v in overrides.items():
             if v is not None:
                 setattr(opts, k, v)
@@ -80,20 +91,6 @@ class Generation:
     @property
     def latency_ms(self) -> float | None:
         return self.timings.get("total_ms")
-
-
-class CancelToken:
-    """Set from any thread to stop a generation at the next token."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
 
 
 TokenCallback = Callable[[str], None]

@@ -11,6 +11,10 @@ import importlib.util
 import logging
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vlagent.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -90,16 +94,17 @@ def choose_attention(setting: str, device: str, dtype: str) -> str:
     return setting
 
 
-def plan(settings) -> Placement:
+def plan(settings: Settings) -> Placement:
     """Resolve the ``vlm.*`` placement settings for this machine."""
-    device = choose_device(settings.get("vlm.device"))
-    dtype = choose_dtype(settings.get("vlm.dtype"), device)
+    v = settings.view.vlm
+    device = choose_device(v.device)
+    dtype = choose_dtype(v.dtype, device)
     notes = []
     if dtype == "float16":
         notes.append(FP16_WARNING)
         log.warning(FP16_WARNING)
     if dtype == "bfloat16" and device == "cpu" and not cpu_has_fast_bf16():
         notes.append("this CPU has no native bfloat16: float32 is usually faster here")
-    attn = choose_attention(settings.get("vlm.attn_implementation"), device, dtype)
-    quantize = bool(settings.get("vlm.cpu_quantize")) and device == "cpu"
+    attn = choose_attention(v.attn_implementation, device, dtype)
+    quantize = v.cpu_quantize and device == "cpu"
     return Placement(device, dtype, attn, quantize, notes)

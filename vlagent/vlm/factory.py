@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import importlib
 import threading
+from typing import TYPE_CHECKING
 
 from vlagent.vlm.base import VlmEngine, VlmError
+
+if TYPE_CHECKING:
+    from vlagent.settings import Settings
 
 # backend name → "module:class"; a backend's heavy imports happen only when it is chosen.
 BACKENDS = {
@@ -14,8 +18,8 @@ BACKENDS = {
 }
 
 
-def create_engine(settings, home) -> VlmEngine:
-    backend = settings.get("vlm.backend")
+def create_engine(settings: Settings, home) -> VlmEngine:
+    backend = settings.view.vlm.backend
     target = BACKENDS.get(backend)
     if target is None:
         raise VlmError(f"unknown vlm.backend {backend!r} (known: {', '.join(BACKENDS)})")
@@ -35,7 +39,7 @@ class LazyEngine:
     """A :class:`~vlagent.vlm.base.VlmEngine` that builds the configured one on first use (no torch
     import before that): the one engine the worker, its steps and the API share."""
 
-    def __init__(self, settings, home, engine: VlmEngine | None = None):
+    def __init__(self, settings: Settings, home, engine: VlmEngine | None = None):
         self.settings, self.home = settings, home
         self._engine = engine
         self._lock = threading.Lock()
@@ -52,7 +56,7 @@ class LazyEngine:
 
     @property
     def model_id(self) -> str:
-        return self._engine.model_id if self._engine is not None else self.settings.get("vlm.model")
+        return self._engine.model_id if self._engine is not None else self.settings.view.vlm.model
 
     @property
     def loaded(self) -> bool:

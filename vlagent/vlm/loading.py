@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import json
 import logging
@@ -11,8 +10,9 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from vlagent.common import trim_heap
 from vlagent.vlm.base import ModelNotAvailable, VlmError
 from vlagent.vlm.devices import Placement
 
@@ -59,12 +59,14 @@ def model_type(path: Path) -> str:
 
 @dataclass
 class Loaded:
-    model: object
-    processor: object
+    # transformers objects, used duck-typed: the Qwen-VL attributes read from them (model.model.visual,
+    # processor.tokenizer, …) are not on transformers' base classes.
+    model: Any  # a Qwen-VL *ForConditionalGeneration model
+    processor: Any  # its AutoProcessor (tokenizer + image/video processors)
     path: Path
     model_type: str
-    vision: "VisionSpec"  # patch 14 (Qwen2/2.5-VL) or 16 (Qwen3-VL): one visual token per (2·patch)² px
-    pixels: "PixelBuffer"  # pixel_values memory reused batch after batch (generation is one at a time)
+    vision: VisionSpec  # patch 14 (Qwen2/2.5-VL) or 16 (Qwen3-VL): one visual token per (2·patch)² px
+    pixels: PixelBuffer  # pixel_values memory reused batch after batch (generation is one at a time)
 
 
 def load(path: Path, placement: Placement) -> Loaded:
@@ -135,14 +137,3 @@ def release_memory() -> None:
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     trim_heap()
-
-
-def trim_heap() -> None:
-    """Give freed heap memory back to the OS: glibc keeps it (after OCR or a model unload the
-    arena holds memory nothing uses). A no-op off Linux and on libcs without malloc_trim."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        pass

@@ -24,11 +24,15 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 from PIL import Image
 
 from vlagent.vlm.base import CancelToken, ChatMessage, Generation, GenerationOptions, TokenCallback, VlmError
+
+if TYPE_CHECKING:
+    from vlagent.settings import Settings
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 BACKOFF_BASE_S = 0.5
@@ -62,9 +66,10 @@ class Remote:
     concurrency: int
 
     @classmethod
-    def from_settings(cls, settings) -> "Remote":
-        base = (settings.get("vlm.openai_base_url") or "").strip().rstrip("/")
-        model = (settings.get("vlm.openai_model") or "").strip()
+    def from_settings(cls, settings: Settings) -> Remote:
+        vlm = settings.view.vlm
+        base = vlm.openai_base_url.strip().rstrip("/")
+        model = vlm.openai_model.strip()
         if not base:
             raise VlmError("vlm.backend is openai but vlm.openai_base_url is empty: set it to the server's "
                            "OpenAI-compatible URL, e.g. http://gpu-box:8000/v1")
@@ -73,8 +78,7 @@ class Remote:
         if not model:
             raise VlmError("vlm.backend is openai but vlm.openai_model is empty: set the model name the server "
                            "serves (its GET /v1/models lists them)")
-        return cls(base, settings.get("vlm.openai_api_key") or "", model, float(settings.get("vlm.openai_timeout")),
-                   int(settings.get("vlm.openai_retries")), int(settings.get("vlm.openai_concurrency")))
+        return cls(base, vlm.openai_api_key, model, vlm.openai_timeout, vlm.openai_retries, vlm.openai_concurrency)
 
     def headers(self) -> dict:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
@@ -117,7 +121,8 @@ def _encoded(image: Image.Image, fmt: str, **kw) -> bytes:
 
 def request_messages(messages: list[ChatMessage], opts: GenerationOptions) -> tuple[list[dict], list[dict]]:
     """OpenAI chat messages (images as data URLs) and what was sent for each image."""
-    out, sent = [], []
+    out: list[dict] = []
+    sent: list[dict] = []
     for m in messages:
         if not m.images:
             out.append({"role": m.role, "content": m.text})
@@ -157,7 +162,7 @@ def backoff_s(attempt: int, retry_after: float | None) -> float:
 class OpenAIEngine:
     name = "openai"
 
-    def __init__(self, settings, home=None):
+    def __init__(self, settings: Settings, home=None):
         self.settings = settings
         self.home = home
         self._client: httpx.Client | None = None
@@ -168,7 +173,7 @@ class OpenAIEngine:
     # --- lifecycle -------------------------------------------------------------------
     @property
     def model_id(self) -> str:
-        return self.settings.get("vlm.openai_model")
+        return self.settings.view.vlm.openai_model
 
     @property
     def loaded(self) -> bool:
@@ -290,7 +295,7 @@ class OpenAIEngine:
         return Generation(reply.text(), self.name, remote.model, prompt, params, timings, finish)
 
     def _request(self, remote: Remote, method: str, path: str, body: dict | None, cancel: CancelToken | None,
-                 reply: "_Reply | None" = None):
+                 reply: _Reply | None = None):
         """Send with retries; returns (response, _Tries). ``reply`` reads a completion (streamed or whole)."""
         client = self._http(remote)
         url = remote.base_url + path
@@ -310,7 +315,7 @@ class OpenAIEngine:
                     raise VlmError("cancelled while waiting to retry the remote server") from None
 
     def _send_once(self, client: httpx.Client, remote: Remote, method: str, url: str, body: dict | None,
-                   reply: "_Reply | None") -> httpx.Response:
+                   reply: _Reply | None) -> httpx.Response:
         try:
             with client.stream(method, url, json=body, headers=remote.headers()) as resp:
                 if resp.status_code >= 400:

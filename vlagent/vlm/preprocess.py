@@ -39,7 +39,7 @@ class VisionSpec:
     image_token_id: int
 
     @classmethod
-    def of(cls, processor) -> "VisionSpec":
+    def of(cls, processor) -> VisionSpec:
         ip = processor.image_processor
         scale = 1.0 / ip.rescale_factor
         return cls(patch=ip.patch_size, temporal=ip.temporal_patch_size, merge=ip.merge_size,

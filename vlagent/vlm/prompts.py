@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import locale
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vlagent.settings import Settings
 
 DESCRIBE = {
     "en": ("Describe this image in detail: what it shows, the setting, the people and objects in it, "
@@ -34,14 +38,14 @@ def system_language() -> str:
     return "en"
 
 
-def language(settings) -> str:
-    lang = settings.get("general.language")
+def language(settings: Settings) -> str:
+    lang = settings.view.general.language
     return system_language() if lang == "auto" else lang
 
 
-def describe_prompt(settings) -> str:
-    return settings.get("vlm.prompt_describe").strip() or DESCRIBE[language(settings)]
+def describe_prompt(settings: Settings) -> str:
+    return settings.view.vlm.prompt_describe.strip() or DESCRIBE[language(settings)]
 
 
-def transcribe_prompt(settings) -> str:
-    return settings.get("vlm.prompt_ocr").strip() or TRANSCRIBE[language(settings)]
+def transcribe_prompt(settings: Settings) -> str:
+    return settings.view.vlm.prompt_ocr.strip() or TRANSCRIBE[language(settings)]

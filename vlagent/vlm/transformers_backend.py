@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import torch
 from PIL import Image
@@ -30,6 +31,9 @@ from vlagent.vlm.base import (
 from vlagent.vlm.devices import Placement, plan
 from vlagent.vlm.loading import Loaded, load, release_memory, resolve_model_dir
 from vlagent.vlm.preprocess import build_inputs
+
+if TYPE_CHECKING:
+    from vlagent.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +102,7 @@ class _Clock:
 class TransformersEngine:
     name = "transformers"
 
-    def __init__(self, settings, home=None):
+    def __init__(self, settings: Settings, home=None):
         self.settings = settings
         self.home = home
         self._loaded: Loaded | None = None
@@ -113,7 +117,7 @@ class TransformersEngine:
     # --- lifecycle -------------------------------------------------------------------
     @property
     def model_id(self) -> str:
-        return self.settings.get("vlm.model")
+        return self.settings.view.vlm.model
 
     @property
     def loaded(self) -> bool:
@@ -125,7 +129,7 @@ class TransformersEngine:
     def _ensure_loaded(self) -> float:
         """Load if needed; returns the milliseconds spent loading (0 when already loaded)."""
         with self._lock:
-            threads = int(self.settings.get("vlm.threads")) or DEFAULT_THREADS  # applies live
+            threads = self.settings.view.vlm.threads or DEFAULT_THREADS  # applies live
             if torch.get_num_threads() != threads:
                 torch.set_num_threads(threads)
             if self._stale:
@@ -181,7 +185,7 @@ class TransformersEngine:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        idle_s = float(self.settings.get("vlm.idle_unload_s"))
+        idle_s = self.settings.view.vlm.idle_unload_s
         if idle_s > 0 and self._loaded is not None:
             self._timer = threading.Timer(idle_s, self._idle_check)
             self._timer.daemon = True
@@ -191,7 +195,7 @@ class TransformersEngine:
         if not self._lock.acquire(blocking=False):
             return  # a generation is running; it reschedules when it ends
         try:
-            idle_s = float(self.settings.get("vlm.idle_unload_s"))
+            idle_s = self.settings.view.vlm.idle_unload_s
             if idle_s > 0 and time.monotonic() - self._last_used >= idle_s * 0.99:
                 log.info("idle for %.0f s", idle_s)
                 self.unload()
@@ -204,7 +208,7 @@ class TransformersEngine:
         opts = options or GenerationOptions.from_settings(self.settings)
         with self._use():
             load_ms = self._ensure_loaded()
-            batch = max(1, int(self.settings.get("vlm.batch_size")))
+            batch = max(1, self.settings.view.vlm.batch_size)
             out: list[Generation] = []
             pixel_retries = 0
             while len(out) < len(images):
@@ -279,8 +283,8 @@ class TransformersEngine:
     def _generate_batch(self, conversations: list[list[dict]], opts: GenerationOptions,
                         cancel: CancelToken | None = None, on_token: TokenCallback | None = None) -> list[Generation]:
         """Generate one answer per conversation (a batch, left-padded)."""
-        loaded = self._loaded
-        assert loaded is not None
+        loaded, placement = self._loaded, self.placement
+        assert loaded is not None and placement is not None  # _ensure_loaded() ran, under the lock
         processor, model = loaded.processor, loaded.model
         t0 = time.perf_counter()
         prepared = build_inputs(processor, conversations, loaded.vision, loaded.pixels)
@@ -291,12 +295,12 @@ class TransformersEngine:
         clock = _Clock(cancel)
         kwargs = self.generate_kwargs(opts)
         streamer = CallbackStreamer(processor.tokenizer, on_token) if on_token else None
-        if self.placement.on_cuda:
-            torch.cuda.reset_peak_memory_stats(self.placement.device)
+        if placement.on_cuda:
+            torch.cuda.reset_peak_memory_stats(placement.device)
         self._vision_span = [0.0, 0.0]
         with torch.inference_mode():
             output = model.generate(**inputs, **kwargs, stopping_criteria=[clock], streamer=streamer)
-        if self.placement.on_cuda:
+        if placement.on_cuda:
             torch.cuda.synchronize()
         t2 = time.perf_counter()
 
@@ -314,7 +318,9 @@ class TransformersEngine:
                 for i in range(len(conversations))]
 
     def generate_kwargs(self, opts: GenerationOptions) -> dict:
-        tok = self._loaded.processor.tokenizer
+        loaded = self._loaded
+        assert loaded is not None  # called once the model is loaded
+        tok = loaded.processor.tokenizer
         kwargs = {
             "max_new_tokens": opts.max_new_tokens,
             "do_sample": opts.do_sample,
@@ -331,7 +337,8 @@ class TransformersEngine:
 
     def _generation(self, i, text, new_ids, inputs, sizes, opts, clock: _Clock, marks) -> Generation:
         t0, t_resized, t1, t2, t3 = marks
-        loaded = self._loaded
+        loaded, placement = self._loaded, self.placement
+        assert loaded is not None and placement is not None  # called from _generate_batch()
         n = inputs["input_ids"].shape[0]
         stops = set(self._stop_ids())
         ids = new_ids.tolist()
@@ -364,19 +371,21 @@ class TransformersEngine:
             "new_tokens": new_tokens,
             "tokens_per_s": round(new_tokens / (t2 - t1), 2) if t2 > t1 else None,
             "decode_tokens_per_s": round((clock.steps - 1) / decode_s, 2) if decode_s > 0 else None,
-            "peak_memory_mb": peak_memory_mb(self.placement),
+            "peak_memory_mb": peak_memory_mb(placement),
             "image_sizes": sizes,  # as fed to the model, after resizing
         }
-        params = dict(opts.as_dict(), device=self.placement.device, dtype=self.placement.dtype,
-                      attn_implementation=self.placement.attn_implementation, int8=self.placement.quantize)
+        params = dict(opts.as_dict(), device=placement.device, dtype=placement.dtype,
+                      attn_implementation=placement.attn_implementation, int8=placement.quantize)
         return Generation(text=text, engine=self.name, model=self.model_id, params=params, timings=timings,
                           finish_reason=finish)
 
     def _stop_ids(self) -> list[int]:
-        cfg = self._loaded.model.generation_config
+        loaded = self._loaded
+        assert loaded is not None  # called once the model is loaded
+        cfg = loaded.model.generation_config
         eos = cfg.eos_token_id
         ids = list(eos) if isinstance(eos, (list, tuple)) else ([eos] if eos is not None else [])
-        tok = self._loaded.processor.tokenizer
+        tok = loaded.processor.tokenizer
         return ids + [t for t in (tok.eos_token_id, tok.pad_token_id) if t is not None]
 
 

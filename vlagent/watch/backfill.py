@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from typing import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from vlagent.index.queue import PRIO_BACKLOG
 from vlagent.ingest.pipeline import Ingestor, Outcome
@@ -40,16 +40,14 @@ class Backfill:
     def step(self, budget_s: float) -> bool:
         """Advance for about ``budget_s`` seconds; True when the folder is finished."""
         end = time.monotonic() + budget_s
-        for _ in self._steps:
-            if time.monotonic() >= end:
-                return False
-        return True
+        # One file (or gone path) a step: advance until the walk ends (True) or the time is up (False).
+        return all(time.monotonic() < end for _ in self._steps)
 
     def close(self) -> None:
         """Abandon the walk (pause, stop): its reading threads end."""
         self._steps.close()
 
-    def _run(self) -> Iterator[None]:
+    def _run(self) -> Generator[None, None, None]:
         # Reading, hashing, decoding and thumbnails run ahead on the pipeline's threads;
         # the index is written here, on the watcher's thread.
         for out in self.ingestor.ingest_paths(self._candidates(), source="folder", priority=PRIO_BACKLOG):
@@ -78,17 +76,14 @@ class Backfill:
 
     def _reconcile(self) -> Iterator[None]:
         """Locations under the folder whose file is gone are marked gone."""
-        lo = self.root.rstrip(os.sep) + os.sep
-        hi = self.root.rstrip(os.sep) + chr(ord(os.sep) + 1)
+        after = None
         while True:
-            rows = self.index.conn.execute(
-                "SELECT path FROM locations WHERE gone_at IS NULL AND path > ? AND path < ? ORDER BY path LIMIT ?",
-                (lo, hi, RECONCILE_BATCH)).fetchall()
-            if not rows:
+            paths = self.index.live_paths_under(self.root, after=after, limit=RECONCILE_BATCH)
+            if not paths:
                 return
-            for (path,) in rows:
+            for path in paths:
                 if not os.path.lexists(path):
                     self.counts["gone"] += 1
                     self.on_gone(path)
                 yield
-            lo = rows[-1][0]
+            after = paths[-1]

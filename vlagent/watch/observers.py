@@ -10,8 +10,12 @@ import os
 import queue as queue_mod
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
+
+if TYPE_CHECKING:
+    from watchdog.observers.api import BaseObserver, ObservedWatch
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +58,12 @@ def fs_type(path: str, mounts: str = "/proc/self/mounts") -> str | None:
     """The file-system type of the mount holding ``path`` (Linux; None elsewhere)."""
     try:
         with open(mounts, encoding="utf-8", errors="replace") as f:
-            mounts = [line.split() for line in f]
+            table = [line.split() for line in f]
     except OSError:
         return None
     best, kind = "", None
     path = os.path.realpath(path)
-    for parts in mounts:
+    for parts in table:
         if len(parts) < 3:
             continue
         mnt = parts[1].replace("\\040", " ")
@@ -82,10 +86,10 @@ class Observers:
     def __init__(self, handler: FileSystemEventHandler, *, poll_interval_s: float):
         self.handler = handler
         self.poll_interval_s = poll_interval_s
-        self._native = None
-        self._polling = None
+        self._native: BaseObserver | None = None
+        self._polling: BaseObserver | None = None
 
-    def _native_observer(self):
+    def _native_observer(self) -> BaseObserver:
         if self._native is None:
             try:
                 from watchdog.observers.inotify import InotifyObserver
@@ -100,7 +104,7 @@ class Observers:
             self._native.start()
         return self._native
 
-    def _polling_observer(self):
+    def _polling_observer(self) -> BaseObserver:
         if self._polling is None:
             from watchdog.observers.polling import PollingObserver
 
@@ -108,7 +112,7 @@ class Observers:
             self._polling.start()
         return self._polling
 
-    def schedule(self, path: str, mode: str):
+    def schedule(self, path: str, mode: str) -> tuple[ObservedWatch, bool, bool]:
         """Watch ``path`` recursively. Returns (watch, polling: bool, reports_closes: bool)."""
         if not wants_polling(path, mode):
             try:
@@ -122,7 +126,7 @@ class Observers:
         watch = self._polling_observer().schedule(self.handler, path, recursive=True)
         return watch, True, False
 
-    def unschedule(self, watch, polling: bool) -> None:
+    def unschedule(self, watch: ObservedWatch, polling: bool) -> None:
         obs = self._polling if polling else self._native
         if obs is None:
             return
@@ -131,7 +135,7 @@ class Observers:
         except (KeyError, OSError):
             pass
 
-    def alive(self, watch, polling: bool) -> bool:
+    def alive(self, watch: ObservedWatch, polling: bool) -> bool:
         """False once the watch's emitter stopped (its folder was deleted or unmounted)."""
         obs = self._polling if polling else self._native
         if obs is None:
@@ -148,5 +152,5 @@ class Observers:
         self._native = self._polling = None
 
 
-def _reports_closes(observer) -> bool:
+def _reports_closes(observer: BaseObserver) -> bool:
     return type(observer).__name__ == "InotifyObserver"

@@ -14,8 +14,8 @@ import heapq
 import itertools
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 CREATED, MODIFIED, CLOSED, COMPLETE = "created", "modified", "closed", "complete"
 

@@ -17,15 +17,23 @@ import queue as queue_mod
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
+from vlagent.common import call_safely
 from vlagent.index.queue import PRIO_BACKLOG, PRIO_FRESH
+from vlagent.index.thread import IndexThread
 from vlagent.ingest.pipeline import DUPLICATE, NEW, UPDATED, Ingestor, Outcome
 from vlagent.ingest.scan import FileFilter
 from vlagent.watch.backfill import Backfill
 from vlagent.watch.observers import Observers, QueueingHandler, RawEvent
 from vlagent.watch.settle import CLOSED, COMPLETE, CREATED, MODIFIED, Pending, Settler
+
+if TYPE_CHECKING:
+    from vlagent.home import Home
+    from vlagent.index.store import Index
+    from vlagent.settings.store import Settings
 
 log = logging.getLogger(__name__)
 
@@ -86,26 +94,27 @@ class WatchStatus:
         return " · ".join(parts)
 
 
-class FolderWatcher:
-    def __init__(self, home, settings, folders=None, *, on_ingested: Callable[[Outcome, int], None] | None = None,
+class FolderWatcher(IndexThread):
+    thread_name = "vlagent-watcher"
+
+    def __init__(self, home: Home, settings: Settings, folders=None, *,
+                 on_ingested: Callable[[Outcome, int], None] | None = None,
                  supervise_s: float = SUPERVISE_S, gone_grace_s: float = MOVE_WINDOW_S):
         """``folders``: the folders to watch (default: the ``watch.folders`` setting, followed
         live). ``on_ingested(outcome, priority)`` is called after an image was recorded with
         jobs queued (the agent wakes the inference worker with it)."""
-        self.home = home
+        super().__init__(home)
         self.settings = settings
         self._fixed_folders = normalize_folders(folders) if folders is not None else None
         self.on_ingested = on_ingested
         self.supervise_s = supervise_s
         self.gone_grace_s = gone_grace_s
         self._events: queue_mod.SimpleQueue = queue_mod.SimpleQueue()
-        self._stop = threading.Event()
         self._idle = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.paused = bool(settings.get("privacy.paused"))
+        self.paused = settings.view.privacy.paused
         self.folders: dict[str, Folder] = {}
         self.counts: Counter = Counter()
-        self.settler = Settler(settings.get("watch.settle_s"))
+        self.settler = Settler(settings.view.watch.settle_s)
         self.flt = FileFilter.from_settings(settings, home)
         self._backfills: deque[str] = deque()
         self._backfill: Backfill | None = None
@@ -116,7 +125,7 @@ class FolderWatcher:
         self._last_status = 0.0
         self._next_retention = 0.0
         self.status = WatchStatus(paused=self.paused)
-        self.index = None
+        self.index: Index | None = None  # the watcher thread's connection, while it runs
         settings.subscribe(self._on_setting)
 
     # --- public API (any thread) ------------------------------------------------------
@@ -127,18 +136,10 @@ class FolderWatcher:
         if on_outcome:
             self._outcome_listeners.append(on_outcome)
 
-    def start(self) -> "FolderWatcher":
-        self._thread = threading.Thread(target=self._main, name="vlagent-watcher", daemon=True)
-        self._thread.start()
-        return self
-
     def stop(self, timeout: float | None = 30.0) -> bool:
         self._stop.set()
         self._events.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
+        return self._join(timeout)
 
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the watcher's thread."""
@@ -152,21 +153,25 @@ class FolderWatcher:
         self.call_soon(lambda: self._set_paused(paused))
 
     # --- the watcher thread -----------------------------------------------------------
-    def _main(self) -> None:
-        from vlagent.index.store import Index
+    @property
+    def _index(self) -> Index:
+        """``self.index``, for the code that runs on the watcher's thread once it is open."""
+        if self.index is None:
+            raise RuntimeError("the folder watcher's index is not open")
+        return self.index
 
-        self.index = Index.open(self.home)
-        self.ingestor = Ingestor(self.index, self.settings, self.home)
+    def _run(self, index: Index) -> None:
+        self.index = index
+        self.ingestor = Ingestor(index, self.settings, self.home)
         self._observers = Observers(QueueingHandler(self._events),
-                                    poll_interval_s=self.settings.get("watch.poll_interval_s"))
-        try:
-            self._loop()
-        except Exception:
-            log.exception("the folder watcher stopped on an error")
-        finally:
-            self._end_backfill()
-            self._observers.stop()
-            self.index.close()
+                                    poll_interval_s=self.settings.view.watch.poll_interval_s)
+        self._loop()
+
+    def _cleanup(self, index: Index, error: BaseException | None) -> None:
+        self._end_backfill()
+        observers = getattr(self, "_observers", None)
+        if observers is not None:
+            observers.stop()
 
     def _loop(self) -> None:
         next_supervise = 0.0
@@ -175,10 +180,10 @@ class FolderWatcher:
             now = time.monotonic()
             if now >= next_supervise:
                 next_supervise = now + self.supervise_s
-                _guarded(self._supervise)
+                call_safely(self._supervise, what="folder watcher: supervising")
             if now >= next_housekeeping:
                 next_housekeeping = now + self.supervise_s
-                _guarded(self._housekeeping)
+                call_safely(self._housekeeping, what="folder watcher: housekeeping")
             busy = self._backfill is not None or bool(self._backfills)
             due = self.settler.next_due()
             timeout = 0.0 if busy else max(0.0, min(next_supervise, next_housekeeping,
@@ -204,9 +209,8 @@ class FolderWatcher:
             self._ingest_ready(ready[0])
         if self._backfill is None and self._backfills:
             self._start_next_backfill()
-        if self._backfill is not None and not self._ready_soon():
-            if self._backfill.step(BACKFILL_SLICE_S):
-                self._end_backfill()
+        if self._backfill is not None and not self._ready_soon() and self._backfill.step(BACKFILL_SLICE_S):
+            self._end_backfill()
         self._emit_status()
 
     def _ready_soon(self) -> bool:
@@ -270,7 +274,7 @@ class FolderWatcher:
                 self.settler.forget(src)
             return
         if src_f is not None and dst_f is not None:
-            if self.index.move_location(src, dst) is not None:
+            if self._index.move_location(src, dst) is not None:
                 self.counts["moved"] += 1
                 return
         elif src_f is not None:
@@ -281,7 +285,7 @@ class FolderWatcher:
 
     def _deleted(self, path: str) -> None:
         self.settler.forget(path)
-        image_id = self.index.mark_gone(path)
+        image_id = self._index.mark_gone(path)
         if image_id is None:
             return
         self.counts["gone"] += 1
@@ -295,14 +299,11 @@ class FolderWatcher:
         self.settler.forget_under(path)
         if path in self.folders:
             return  # a watched folder itself: perhaps unmounted, not deleted; supervision decides
-        lo, hi = path.rstrip(os.sep) + os.sep, path.rstrip(os.sep) + chr(ord(os.sep) + 1)
-        rows = self.index.conn.execute(
-            "SELECT path FROM locations WHERE gone_at IS NULL AND path > ? AND path < ?", (lo, hi)).fetchall()
-        for (p,) in rows:
+        for p in self._index.live_paths_under(path):
             self._deleted(p)
 
     def _merge_move(self, old: str, new: str) -> None:
-        if self.index.move_location(old, new) is not None:
+        if self._index.move_location(old, new) is not None:
             self.counts["moved"] += 1
             self.counts["gone"] -= 1
 
@@ -319,15 +320,15 @@ class FolderWatcher:
     def _record(self, out: Outcome, priority: int) -> None:
         self.counts[out.status] += 1
         for fn in self._outcome_listeners:
-            _safe(fn, out)
+            call_safely(fn, out, what="watcher listener")
         if out.status in (NEW, UPDATED, DUPLICATE) and self.on_ingested is not None:
-            _safe(self.on_ingested, out, priority)
+            call_safely(self.on_ingested, out, priority, what="watcher listener")
 
     # --- folders ------------------------------------------------------------------------
     def _desired(self) -> list[str]:
         if self._fixed_folders is not None:
             return self._fixed_folders
-        return normalize_folders(self.settings.get("watch.folders"))
+        return normalize_folders(self.settings.view.watch.folders)
 
     def _supervise(self) -> None:
         desired = self._desired()
@@ -346,7 +347,7 @@ class FolderWatcher:
             if f.watch is None and ident is not None:
                 try:
                     f.watch, f.polling, f.closes = self._observers.schedule(
-                        root, self.settings.get("watch.polling"))
+                        root, self.settings.view.watch.polling)
                 except OSError as e:
                     f.state, f.error = "error", f"{e.strerror or e}"
                     continue
@@ -379,16 +380,16 @@ class FolderWatcher:
         for d in (self._recent_gone, self._recent_dup):
             for k in [k for k, (_, t) in d.items() if now - t > MOVE_WINDOW_S]:
                 del d[k]
-        from vlagent.worker.retention import purge_gone, retention_cutoff
+        from vlagent.watch.retention import purge_gone, retention_cutoff
 
-        cutoff = None if self.settings.get("watch.keep_gone") else time.time() - self.gone_grace_s
+        cutoff = None if self.settings.view.watch.keep_gone else time.time() - self.gone_grace_s
         if now >= self._next_retention:
             self._next_retention = now + RETENTION_EVERY_S
             days_cutoff = retention_cutoff(self.settings)
             if days_cutoff is not None:
                 cutoff = max(cutoff or 0.0, days_cutoff)
         if cutoff is not None:
-            self.counts["purged"] += purge_gone(self.index, gone_before=cutoff)
+            self.counts["purged"] += purge_gone(self._index, gone_before=cutoff)
 
     # --- settings -----------------------------------------------------------------------
     def _on_setting(self, key: str, value) -> None:
@@ -431,7 +432,7 @@ class FolderWatcher:
         st.counts = dict(self.counts)
         st.paused = self.paused
         for fn in self._status_listeners:
-            _safe(fn, st)
+            call_safely(fn, st, what="watcher listener")
 
 
 def _ident(root: str) -> tuple[int, int] | None:
@@ -442,17 +443,3 @@ def _ident(root: str) -> tuple[int, int] | None:
     import stat as stat_mod
 
     return (st.st_dev, st.st_ino) if stat_mod.S_ISDIR(st.st_mode) else None
-
-
-def _safe(fn, *args) -> None:
-    try:
-        fn(*args)
-    except Exception:
-        log.exception("watcher listener failed")
-
-
-def _guarded(fn) -> None:
-    try:
-        fn()
-    except Exception:
-        log.exception("folder watcher: %s failed", fn.__name__)

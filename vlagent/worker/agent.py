@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vlagent.watch.watcher import FolderWatcher
 from vlagent.worker.inference import InferenceWorker
 from vlagent.worker.lock import InstanceLock
+
+if TYPE_CHECKING:
+    from vlagent.home import Home
+    from vlagent.ingest.pipeline import Outcome
+    from vlagent.settings.store import Settings
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +29,7 @@ CONFIG_CHECK_S = 1.0
 
 
 class Agent:
-    def __init__(self, home, settings, folders=None, *, worker_kwargs: dict | None = None):
+    def __init__(self, home: Home, settings: Settings, folders=None, *, worker_kwargs: dict | None = None):
         """``folders``: watch these (default: the ``watch.folders`` setting, followed live)."""
         self.home = home
         self.settings = settings
@@ -32,10 +39,10 @@ class Agent:
         self._stop = threading.Event()
         self._config_thread: threading.Thread | None = None
 
-    def _ingested(self, outcome, priority: int) -> None:
+    def _ingested(self, outcome: Outcome, priority: int) -> None:
         self.worker.wake(priority)
 
-    def start(self) -> "Agent":
+    def start(self) -> Agent:
         """Take the lock (raises :class:`~vlagent.worker.lock.AlreadyRunning`) and start."""
         self.home.ensure()
         self.lock.acquire()
@@ -46,7 +53,8 @@ class Agent:
             self.lock.release()
             raise
         if self.settings.path is not None:
-            self._config_thread = threading.Thread(target=self._follow_config, name="vlagent-config", daemon=True)
+            self._config_thread = threading.Thread(target=self._follow_config, args=(self.settings.path,),
+                                                   name="vlagent-config", daemon=True)
             self._config_thread.start()
         return self
 
@@ -61,8 +69,7 @@ class Agent:
         self.lock.release()
         return ok
 
-    def _follow_config(self) -> None:
-        path = self.settings.path
+    def _follow_config(self, path: Path) -> None:
         last = _mtime(path)
         while not self._stop.wait(CONFIG_CHECK_S):
             now = _mtime(path)
@@ -77,7 +84,7 @@ class Agent:
                     log.info("settings changed: %s", ", ".join(changed))
 
 
-def _mtime(path) -> int | None:
+def _mtime(path: Path) -> int | None:
     try:
         return path.stat().st_mtime_ns
     except OSError:

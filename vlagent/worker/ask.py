@@ -19,9 +19,9 @@ The images go with the question; earlier turns are text.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 ROLES = ("user", "assistant")
 
@@ -58,7 +58,7 @@ def ask_payload(image_ids: list[int], question: str, history: Iterable | None,
         raise ValueError("ask about at least one image")
     if not question or not question.strip():
         raise ValueError("the question is empty")
-    payload = {"question": question, "image_ids": ids[1:], "history": normalize_history(history)}
+    payload: dict[str, object] = {"question": question, "image_ids": ids[1:], "history": normalize_history(history)}
     if options:
         payload["options"] = dict(options)
     return ids[0], payload
@@ -69,7 +69,7 @@ class AskHandle(Future):
     cancelled (``result()`` raises ``CancelledError``) once the worker confirms."""
 
     def __init__(self, image_id: int, payload: dict, on_token: Callable[[str], None] | None,
-                 request_cancel: Callable[["AskHandle"], None]):
+                 request_cancel: Callable[[AskHandle], None]):
         super().__init__()
         self.image_id = image_id
         self.payload = payload

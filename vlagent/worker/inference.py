@@ -20,14 +20,23 @@ import queue as queue_mod
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Callable
+from typing import TYPE_CHECKING
 
+from vlagent.common import call_safely
 from vlagent.index.queue import MODEL_KINDS, PRIO_INTERACTIVE, PRIO_SCREENSHOT, JobQueue, new_worker_id
-from vlagent.ingest.runner import JobReport, StepContext
+from vlagent.index.thread import IndexThread
+from vlagent.jobs.runner import JobReport, StepContext
 from vlagent.vlm.base import VlmError
 from vlagent.worker.ask import AskAnswer, AskHandle, ask_payload
 from vlagent.worker.status import BUSY, IDLE, PAUSED, STARTING, STOPPED, STOPPING, RateMeter, WorkerStatus
+
+if TYPE_CHECKING:
+    from vlagent.home import Home
+    from vlagent.index.store import Index
+    from vlagent.jobs.runner import JobRunner
+    from vlagent.settings.store import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +51,24 @@ class WorkerStopped(VlmError):
     """The worker stopped before answering; the question stays queued for the next start."""
 
 
-class InferenceWorker:
-    def __init__(self, home, settings, *, worker_id: str | None = None, engine=AUTO,
+class InferenceWorker(IndexThread):
+    thread_name = "vlagent-worker"
+
+    def __init__(self, home: Home, settings: Settings, *, worker_id: str | None = None, engine=AUTO,
                  runner_factory: Callable | None = None, poll_s: float = POLL_S):
         """``engine``: the model engine to share (default: built from the settings when a
         model backend is installed; None: no model). ``runner_factory(index, engine, worker_id)`` builds the job
-        runner (default: :func:`vlagent.ingest.workers.build_runner`)."""
-        self.home = home
+        runner (default: :func:`vlagent.jobs.build.build_runner`)."""
+        super().__init__(home)
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
         self.engine = _default_engine(settings, home) if engine is AUTO else engine
         self._runner_factory = runner_factory
         self.poll_s = poll_s
-        self._thread: threading.Thread | None = None
         self._inbox: queue_mod.SimpleQueue[Callable[[], None]] = queue_mod.SimpleQueue()
         self._wake = threading.Event()
-        self._stop = threading.Event()
         self._started = threading.Event()
-        self._paused = bool(settings.get("privacy.paused"))
+        self._paused = settings.view.privacy.paused
         self._lock = threading.Lock()
         self._current: tuple[list, StepContext] | None = None
         self._asks: dict[int, AskHandle] = {}
@@ -69,7 +78,7 @@ class InferenceWorker:
         self._rate = RateMeter()
         self._last_status = 0.0
         self._last_model_use = time.monotonic()
-        self.runner = None
+        self.runner: JobRunner | None = None  # built on the worker's thread, before its loop starts
         settings.subscribe(self._on_setting)
 
     # --- public API (any thread) ------------------------------------------------------
@@ -80,11 +89,6 @@ class InferenceWorker:
         if on_job:
             self._job_listeners.append(on_job)
 
-    def start(self) -> "InferenceWorker":
-        self._thread = threading.Thread(target=self._main, name="vlagent-worker", daemon=True)
-        self._thread.start()
-        return self
-
     def wait_started(self, timeout: float | None = None) -> bool:
         return self._started.wait(timeout)
 
@@ -94,14 +98,7 @@ class InferenceWorker:
         self._stop.set()
         self._preempt(PRIO_INTERACTIVE + 1, release=True)
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._join(timeout)
 
     def wake(self, priority: int | None = None) -> None:
         """New jobs are in the queue. Work at ``priority`` ≥ screenshot pre-empts a model batch."""
@@ -185,54 +182,50 @@ class InferenceWorker:
         self._call_soon(fn)
 
     # --- the worker thread ------------------------------------------------------------
-    def _main(self) -> None:
-        from vlagent.index.store import Index
+    def _open_failed(self, error: Exception) -> None:
+        self.status.error = f"{error.__class__.__name__}: {error}"
+        self._started.set()
+        self._set_state(STOPPED, force=True)
 
-        try:
-            index = Index.open(self.home)
-        except Exception as e:  # an unusable index: say so, instead of leaving callers waiting
-            log.exception("the worker could not open the index")
-            self.status.error = f"{e.__class__.__name__}: {e}"
-            self._started.set()
-            self._set_state(STOPPED, force=True)
-            return
-        error = None
-        try:
-            self.runner = self._build_runner(index)
-            self._prewarm_ocr()
-            self._started.set()
-            self._loop()
-        except BaseException as e:  # keep the reason for listeners; jobs stay resumable below
-            log.exception("the worker stopped on an error")
-            error = f"{e.__class__.__name__}: {e}"
-        finally:
-            self._started.set()
-            self._set_state(STOPPING, force=True)
-            _guarded(self._drain_inbox)
-            _requeue_own(JobQueue(index), self.worker_id)
-            for handle in list(self._asks.values()):
-                handle._fail(WorkerStopped("the worker stopped before answering; the question stays queued"))
-            self._asks.clear()
-            self._unload_model()
-            index.close()
-            self.status.error = error
-            self._set_state(STOPPED, force=True)
+    def _run(self, index: Index) -> None:
+        self.runner = self._build_runner(index)
+        self._prewarm_ocr()
+        self._started.set()
+        self._loop()
 
-    def _build_runner(self, index):
+    def _cleanup(self, index: Index, error: BaseException | None) -> None:
+        """Jobs stay resumable: this worker's claims go back to the queue, waiting askers are told."""
+        self._started.set()
+        self._set_state(STOPPING, force=True)
+        call_safely(self._drain_inbox, what="worker: draining the inbox")
+        _requeue_own(JobQueue(index), self.worker_id)
+        for handle in list(self._asks.values()):
+            handle._fail(WorkerStopped("the worker stopped before answering; the question stays queued"))
+        self._asks.clear()
+        self._unload_model()
+        self.status.error = f"{error.__class__.__name__}: {error}" if error is not None else None
+        self._set_state(STOPPED, force=True)
+
+    @property
+    def _job_runner(self) -> JobRunner:
+        """``self.runner``, for the code that runs on the worker's thread once it is built."""
+        if self.runner is None:
+            raise RuntimeError("the worker's job runner is not built")
+        return self.runner
+
+    def _build_runner(self, index: Index) -> JobRunner:
         if self._runner_factory is not None:
             return self._runner_factory(index, self.engine, self.worker_id)
-        from vlagent.ingest.workers import build_runner
+        from vlagent.jobs.build import build_runner
 
-        return build_runner(index, self.settings, self.home, worker_id=self.worker_id, vlm=self.engine)
+        return build_runner(index, self.settings, self.home, worker_id=self.worker_id, engine=self.engine)
 
     def _prewarm_ocr(self) -> None:
         """Load the OCR models now (~1 s) rather than on the first drop."""
-        step = self.runner.steps.get("ocr")
-        if step is not None and self.settings.get("ocr.enabled") and hasattr(step, "engine"):
-            from vlagent.dev.samples import text_image
-
-            try:  # some text, or RapidOCR logs a warning about an empty page
-                step.engine.recognize(text_image("vlagent", font_size=20, margin=6))
+        step = self._job_runner.steps.get("ocr")
+        if step is not None and self.settings.view.ocr.enabled and hasattr(step, "warm_up"):
+            try:
+                step.warm_up()
             except Exception:  # the real job will report the problem
                 log.exception("OCR engine warm-up failed")
 
@@ -243,13 +236,13 @@ class InferenceWorker:
             if self._stop.is_set():
                 break
             try:
-                jobs = self.runner.claim(["ask"] if self._paused else None)
+                jobs = self._job_runner.claim(["ask"] if self._paused else None)
                 if jobs:
                     self._run_batch(jobs)
                     continue
             except sqlite3.OperationalError:  # the database stayed locked: requeue, breathe, retry
                 log.exception("worker: database error")
-                _requeue_own(self.runner.queue, self.worker_id)
+                _requeue_own(self._job_runner.queue, self.worker_id)
                 self._stop.wait(ERROR_PAUSE_S)
                 continue
             self._set_state(PAUSED if self._paused else IDLE, force=self.status.state == BUSY)
@@ -265,7 +258,7 @@ class InferenceWorker:
         self.status.current = self._describe(jobs)
         self._set_state(BUSY, force=True)
         try:
-            reports = self.runner.run(jobs, ctx)
+            reports = self._job_runner.run(jobs, ctx)
         finally:
             with self._lock:
                 self._current = None
@@ -288,7 +281,7 @@ class InferenceWorker:
             if rep.ok:
                 r = rep.results[0] if rep.results else None
                 handle.set_result(AskAnswer(
-                    text=r.text if r else handle.partial, job_id=rep.job.id, image_id=rep.job.image_id,
+                    text=r.text if r else handle.partial, job_id=rep.job.id, image_id=handle.image_id,
                     engine=r.engine if r else "", model=r.model if r else None,
                     timings=(r.timings or {}) if r else {}))
             elif rep.state == "cancelled":
@@ -300,13 +293,13 @@ class InferenceWorker:
             # (_cancel_queued takes the handle out of _asks and tells the asker).
             self._cancel_queued(rep.job.id)
         for fn in self._job_listeners:
-            _safe(fn, rep)
+            call_safely(fn, rep, what="worker listener")
 
     def _describe(self, jobs: list) -> dict:
         job = jobs[0]
         name = None
         if job.image_id is not None:
-            locs = self.runner.index.locations(job.image_id)
+            locs = self._job_runner.index.locations(job.image_id)
             if locs:
                 import os
 
@@ -316,13 +309,13 @@ class InferenceWorker:
 
     def _idle_wait(self) -> float:
         wait = self.poll_s
-        unload_s = self.settings.get("vlm.idle_unload_s")
+        unload_s = self.settings.view.vlm.idle_unload_s
         if self.engine is not None and unload_s > 0 and _loaded(self.engine):
             wait = min(wait, max(0.05, self._last_model_use + unload_s - time.monotonic()))
         return wait
 
     def _maybe_unload(self) -> None:
-        unload_s = self.settings.get("vlm.idle_unload_s")
+        unload_s = self.settings.view.vlm.idle_unload_s
         if (self.engine is not None and unload_s > 0 and _loaded(self.engine)
                 and time.monotonic() - self._last_model_use >= unload_s):
             self._unload_model()
@@ -361,20 +354,21 @@ class InferenceWorker:
             handle._confirm_cancelled()
             return
         ids = [handle.image_id, *handle.payload["image_ids"]]
-        missing = [i for i in ids if self.runner.index.image(i) is None]
+        runner = self._job_runner
+        missing = [i for i in ids if runner.index.image(i) is None]
         if missing:
             handle._fail(VlmError(f"no indexed image with id {', '.join(map(str, missing))}"))
             return
-        if "ask" not in self.runner.steps:
+        if "ask" not in runner.steps:
             handle._fail(VlmError("no vision-language model backend is available to answer questions"))
             return
-        job_id = self.runner.queue.enqueue(handle.image_id, "ask", priority=PRIO_INTERACTIVE,
-                                           payload=handle.payload)
+        job_id = runner.queue.enqueue(handle.image_id, "ask", priority=PRIO_INTERACTIVE, payload=handle.payload)
+        assert job_id is not None  # an ask job is always a new row
         self._asks[job_id] = handle
         handle._set_queued(job_id)
 
     def _cancel_queued(self, job_id: int) -> None:
-        if self.runner.queue.cancel(job_id):
+        if self._job_runner.queue.cancel(job_id):
             handle = self._asks.pop(job_id, None)
             if handle is not None:
                 handle._confirm_cancelled()
@@ -409,7 +403,7 @@ class InferenceWorker:
     def _on_token(self, job, piece: str) -> None:
         handle = self._asks.get(job.id)
         if handle is not None:
-            _safe(handle._token, piece)
+            call_safely(handle._token, piece, what="worker listener")
 
     # --- settings and status -----------------------------------------------------------
     def _on_setting(self, key: str, value) -> None:
@@ -439,7 +433,7 @@ class InferenceWorker:
         st.model_loaded = self.engine is not None and _loaded(self.engine)
         st.at = time.time()
         for fn in self._status_listeners:
-            _safe(fn, st)
+            call_safely(fn, st, what="worker listener")
 
 
 def _requeue_own(queue: JobQueue, worker_id: str) -> None:
@@ -450,13 +444,6 @@ def _requeue_own(queue: JobQueue, worker_id: str) -> None:
         log.exception("could not requeue this worker's jobs (they recover when their lease ends)")
 
 
-def _guarded(fn) -> None:
-    try:
-        fn()
-    except Exception:
-        log.exception("worker: %s failed", fn.__name__)
-
-
 def _loaded(engine) -> bool:
     try:
         return bool(engine.loaded)
@@ -464,16 +451,8 @@ def _loaded(engine) -> bool:
         return False
 
 
-def _safe(fn, *args) -> None:
-    try:
-        fn(*args)
-    except Exception:
-        log.exception("worker listener failed")
-
-
 def _default_engine(settings, home):
-    """The shared model engine, created on first use: an agent that never runs the model
-    never imports torch (without the [vlm] extra, using it fails with what to install)."""
-    from vlagent.vlm.factory import LazyEngine
+    """The shared model engine, created on first use (see :func:`vlagent.jobs.build.build_engine`)."""
+    from vlagent.jobs.build import build_engine
 
-    return LazyEngine(settings, home)
+    return build_engine(settings, home)

@@ -10,6 +10,7 @@ tell the user who holds it.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 LOCK_NAME = "agent.lock"
@@ -25,9 +26,7 @@ class AlreadyRunning(RuntimeError):
 
 
 def _try_lock(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows
+    if sys.platform == "win32":  # no fcntl
         import msvcrt
 
         try:
@@ -35,6 +34,8 @@ def _try_lock(fd: int) -> bool:
             return True
         except OSError:
             return False
+    import fcntl
+
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
@@ -47,7 +48,7 @@ class InstanceLock:
         self.path = Path(root) / LOCK_NAME
         self._fd: int | None = None
 
-    def acquire(self) -> "InstanceLock":
+    def acquire(self) -> InstanceLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         if not _try_lock(fd):
@@ -91,7 +92,7 @@ class InstanceLock:
             os.close(self._fd)  # closing the descriptor drops the lock
             self._fd = None
 
-    def __enter__(self) -> "InstanceLock":
+    def __enter__(self) -> InstanceLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

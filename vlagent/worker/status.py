@@ -1,5 +1,5 @@
 """What the worker tells its listeners: a status snapshot (state, queue, current item,
-rate, ETA) and, per finished job, the runner's :class:`~vlagent.ingest.runner.JobReport`."""
+rate, ETA) and, per finished job, the runner's :class:`~vlagent.jobs.runner.JobReport`."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class WorkerStatus:
 
     def line(self) -> str:
         """One human line, e.g. ``busy · 12 queued · ocr 截图.png · 2.1/s · ETA 6s``."""
-        from vlagent.cli.output import human_duration
+        from vlagent.common import human_duration
 
         parts = [self.state, f"{self.queued} queued"]
         if self.current:

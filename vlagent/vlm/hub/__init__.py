@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from vlagent.vlm.base import ModelNotAvailable, VlmError
 from vlagent.vlm.hub import store
 from vlagent.vlm.hub.errors import PullError
 from vlagent.vlm.hub.progress import ByteSink, NullSink
+
+if TYPE_CHECKING:
+    from vlagent.settings import Settings
 
 HUBS = ("huggingface", "modelscope")
 
@@ -118,7 +122,7 @@ def pull(repo_id: str, *, home, hub: str = "huggingface", revision: str | None =
                       time.monotonic() - t0)
 
 
-def resolve_model(model: str, *, home, settings=None) -> Path:
+def resolve_model(model: str, *, home, settings: Settings | None = None) -> Path:
     """The local folder for ``model`` (a folder path, or a hub id already downloaded). No network."""
     text = str(model).strip()
     path = Path(text).expanduser()
@@ -133,7 +137,7 @@ def resolve_model(model: str, *, home, settings=None) -> Path:
     found = store.find(text, _models_dir(home))
     if found is not None:
         return found.path
-    hub = settings.get("vlm.hub") if settings is not None else "huggingface"
+    hub = settings.view.vlm.hub if settings is not None else "huggingface"
     other = "modelscope" if hub == "huggingface" else "huggingface"
     command = f"vlagent model pull {text}" + ("" if hub == "huggingface" else f" --hub {hub}")
     own = store.own_model(store.own_folder(_models_dir(home), text))
@@ -143,9 +147,9 @@ def resolve_model(model: str, *, home, settings=None) -> Path:
     raise ModelNotAvailable(f"model {text} is not downloaded; run: {command} (or --hub {other})")
 
 
-def list_models(home, settings=None) -> list[dict]:
+def list_models(home, settings: Settings | None = None) -> list[dict]:
     """vlagent's models (finished or not) and the vision-language models in the HF / ModelScope caches."""
-    configured = str(settings.get("vlm.model")) if settings is not None else None
+    configured = settings.view.vlm.model if settings is not None else None
     configured_path = None
     if configured:
         try:

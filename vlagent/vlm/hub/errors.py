@@ -31,11 +31,13 @@ _REASONS = (("refused", "connection refused"), ("timed out", "timed out"), ("tim
 
 def network_reason(e: BaseException) -> str:
     """A few words for a transport failure ("connection refused", "timed out", …), from the whole chain."""
-    seen, chain = set(), []
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        chain.append(f"{e.__class__.__name__}: {e}".lower())
-        e = e.__cause__ or e.__context__
+    seen: set[int] = set()
+    chain: list[str] = []
+    link: BaseException | None = e
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        chain.append(f"{link.__class__.__name__}: {link}".lower())
+        link = link.__cause__ or link.__context__
     text = " ".join(chain)
     for needle, words in _REASONS:
         if needle in text:

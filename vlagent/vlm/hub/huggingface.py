@@ -109,8 +109,13 @@ def _endpoint() -> str:
 
 def _translate(e: Exception, repo_id: str, revision: str | None, filename: str | None = None) -> Exception:
     """One sentence that says what failed and what to try."""
-    from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled,
-                                        RepositoryNotFoundError, RevisionNotFoundError)
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     what = f"{filename} of {repo_id}" if filename else repo_id
     if isinstance(e, OfflineModeIsEnabled):

@@ -85,9 +85,10 @@ def _endpoint() -> str:
     try:
         from modelscope_hub.config import get_default_config
 
-        return get_default_config().endpoint
+        endpoint = get_default_config().endpoint  # typed str | None; always a str once constructed
     except Exception:  # noqa: BLE001
-        return "https://www.modelscope.cn"
+        endpoint = None
+    return endpoint or "https://www.modelscope.cn"
 
 
 def _translate(e: Exception, repo_id: str, revision: str | None) -> Exception:

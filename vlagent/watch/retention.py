@@ -9,23 +9,21 @@ lets a move between folders be recognised) has passed.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vlagent.index.store import Index
+    from vlagent.settings.store import Settings
 
 DAY_S = 86400.0
 BATCH = 200
 
 
-def gone_images(index, gone_before: float, limit: int | None = None) -> list[int]:
-    sql = ("SELECT id FROM images WHERE gone_at IS NOT NULL AND gone_at < ?"
-           " AND NOT EXISTS (SELECT 1 FROM locations l WHERE l.image_id = images.id AND l.gone_at IS NULL)"
-           " ORDER BY gone_at")
-    params: tuple = (gone_before,)
-    if limit:
-        sql += " LIMIT ?"
-        params += (limit,)
-    return [r[0] for r in index.conn.execute(sql, params)]
+def gone_images(index: Index, gone_before: float, limit: int | None = None) -> list[int]:
+    return [c.image_id for c in index.purge_candidates(gone_before, limit)]
 
 
-def purge_gone(index, *, gone_before: float) -> int:
+def purge_gone(index: Index, *, gone_before: float) -> int:
     """Forget (results, search entry, thumbnail, record) every image gone before then."""
     n = 0
     while True:
@@ -36,8 +34,8 @@ def purge_gone(index, *, gone_before: float) -> int:
             return n
 
 
-def retention_cutoff(settings, now: float | None = None) -> float | None:
+def retention_cutoff(settings: Settings, now: float | None = None) -> float | None:
     """The gone-before time implied by the settings, or None when nothing is to be purged."""
     now = time.time() if now is None else now
-    days = settings.get("privacy.retention_days")
+    days = settings.view.privacy.retention_days
     return now - days * DAY_S if days > 0 else None

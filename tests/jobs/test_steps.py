@@ -3,20 +3,17 @@ what happens to jobs when the model is missing."""
 
 from __future__ import annotations
 
-
 import pytest
 from PIL import Image
 from qwen_vl_utils import smart_resize
 
+from tests.conftest import searchable_words
+from tests.vlm.conftest import TEST_DEFAULTS
 from vlagent.index.queue import PRIO_INTERACTIVE, JobQueue, new_worker_id
 from vlagent.index.search import search
 from vlagent.ingest.pipeline import Ingestor
-from vlagent.ingest.workers import build_runner
+from vlagent.jobs.build import build_runner
 from vlagent.vlm.prompts import DESCRIBE, TRANSCRIBE
-
-from tests.conftest import searchable_words
-
-from .conftest import TEST_DEFAULTS
 
 
 @pytest.fixture

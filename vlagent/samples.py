@@ -4,6 +4,7 @@ without text. Used by ``vlagent demo``, the tests and the benchmarks."""
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -146,7 +147,7 @@ def two_column_page(width: int = 1400, height: int = 900, *, seed: int = 0, font
     return img, drawn
 
 
-def low_contrast_text(lines: list[str] | str = ("Limited offer ends Sunday", "限时优惠周日结束"), *,
+def low_contrast_text(lines: Sequence[str] | str = ("Limited offer ends Sunday", "限时优惠周日结束"), *,
                       bg: tuple = (250, 160, 40), fg: tuple = (236, 138, 22),
                       font_size: int = 30) -> tuple[Image.Image, list[str]]:
     """Text barely distinguishable from its background (orange on orange, like a banner)."""
@@ -177,7 +178,8 @@ def photo_like(width: int = 800, height: int = 600, *, seed: int = 0) -> Image.I
         d.line([(0, yy), (width, yy)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
     for _ in range(rng.randint(3, 7)):
         cx, cy, r = rng.randint(0, width), rng.randint(height // 2, height), rng.randint(60, 260)
-        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(rng.randint(20, 90), rng.randint(90, 160), rng.randint(20, 80)))
+        d.ellipse([cx - r, cy - r, cx + r, cy + r],
+                  fill=(rng.randint(20, 90), rng.randint(90, 160), rng.randint(20, 80)))
     return img.filter(ImageFilter.GaussianBlur(2))
 
 

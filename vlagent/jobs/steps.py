@@ -1,6 +1,9 @@
-"""The model's queue steps: ``describe`` → description, ``transcribe`` → vlm_ocr, ``ask`` → answer.
+"""The steps: what each job kind does. ``ocr`` → ocr, ``describe`` → description,
+``transcribe`` → vlm_ocr, ``ask`` → answer.
 
-All steps share one engine (loaded on first use). An engine problem fails the batch's jobs
+A step turns images into :class:`~vlagent.index.store.Result` records; the engines it calls
+(:mod:`vlagent.ocr`, :mod:`vlagent.vlm`) know nothing of the index or the queue. The model
+steps share one engine (loaded on first use). An engine problem fails the batch's jobs
 with a reason instead of losing them: a missing model marks them failed (re-indexing or
 ``retry_failed`` queues them again), out-of-memory and cancellation send them back to the
 queue. OCR never depends on any of this.
@@ -9,22 +12,67 @@ queue. OCR never depends on any of this.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from vlagent.imaging.load import LoadedImage
+from vlagent.index.queue import Job
 from vlagent.index.store import Result
-from vlagent.ingest.runner import StepError, StepOutput, step_context
+from vlagent.jobs.runner import StepError, StepOutput, step_context
 from vlagent.vlm.base import ChatMessage, Generation, GenerationOptions, OutOfMemory, VlmError
 from vlagent.vlm.factory import LazyEngine
-from vlagent.vlm.prompts import describe_prompt, transcribe_prompt
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from vlagent.ocr.base import OcrEngine
+    from vlagent.settings import Settings
 
 
 OPTION_FIELDS = {f.name for f in dataclasses.fields(GenerationOptions)}
+
+
+class OcrStep:
+    """``ocr``: RapidOCR's lines and text for one image at a time."""
+
+    kind = "ocr"
+    batch_size = 1
+
+    def __init__(self, engine_factory: Callable[[], OcrEngine]):
+        self._factory = engine_factory
+        self._engine: OcrEngine | None = None
+
+    @property
+    def engine(self) -> OcrEngine:
+        if self._engine is None:
+            self._engine = self._factory()
+        return self._engine
+
+    def warm_up(self) -> None:
+        """Load the OCR models now (~1 s) rather than on the first image."""
+        from vlagent.ocr.warmup import warmup_image
+
+        self.engine.recognize(warmup_image())
+
+    def run(self, jobs: list[Job], images: list[LoadedImage | None]) -> list[StepOutput]:
+        out = []
+        for img in images:
+            if img is None:
+                out.append(StepOutput(error=StepError("the ocr job has no image")))
+                continue
+            r = self.engine.recognize(img.image)
+            out.append(StepOutput([Result(
+                kind="ocr", text=r.text, engine=r.engine, model=r.model, params=r.params,
+                lines=[line.as_dict() for line in r.lines], latency_ms=round(r.latency_ms, 1), timings=r.timings)]))
+        return out
 
 
 def step_error(e: VlmError) -> StepError:
     return StepError(str(e), retry=isinstance(e, OutOfMemory))  # a missing model fails now, with the reason
 
 
-def result_from(kind: str, g: Generation, *, prompt: str | None = None, extra: dict | None = None) -> Result:
+def result_from(kind: str, g: Generation, *, prompt: str | None = None,
+                extra: dict[str, Any] | None = None) -> Result:
     params = dict(g.params, **(extra or {}))
     return Result(kind=kind, text=g.text.strip(), engine=g.engine, model=g.model, prompt=prompt, params=params,
                   latency_ms=g.timings.get("total_ms"), timings=g.timings)
@@ -34,7 +82,7 @@ def outputs_for(kind: str, gens: list[Generation], prompt_param: str) -> list[St
     out = []
     for g in gens:
         if g.finish_reason == "cancelled":
-            out.append(StepOutput(error=StepError("cancelled", retry=True)))
+            out.append(StepOutput(error=StepError("cancelled", retry=True, cancelled=True)))
         else:
             out.append(StepOutput([result_from(kind, g, extra={"prompt": prompt_param})]))
     return out
@@ -43,19 +91,20 @@ def outputs_for(kind: str, gens: list[Generation], prompt_param: str) -> list[St
 class ImageStep:
     """One prompt over a batch of images (description or transcription)."""
 
-    def __init__(self, kind: str, result_kind: str, prompt_fn, engine: LazyEngine, settings):
+    def __init__(self, kind: str, result_kind: str, prompt_fn: Callable[[Settings], str], engine: LazyEngine,
+                 settings: Settings):
         self.kind, self.result_kind, self.prompt_fn = kind, result_kind, prompt_fn
         self.engine, self.settings = engine, settings
 
     @property
     def batch_size(self) -> int:
-        return max(1, int(self.settings.get("vlm.batch_size")))
+        return max(1, self.settings.view.vlm.batch_size)
 
-    def run(self, jobs, images):
+    def run(self, jobs: list[Job], images: list[LoadedImage | None]) -> list[StepOutput]:
         prompt = self.prompt_fn(self.settings)
         ctx = step_context()  # the batch's cancel token and sink for streamed text
         try:
-            gens = self.engine.get().describe([img.image for img in images], prompt,
+            gens = self.engine.get().describe([_image_of(img) for img in images], prompt,
                                               GenerationOptions.from_settings(self.settings),
                                               cancel=ctx.cancel)
         except VlmError as e:
@@ -70,16 +119,16 @@ class AskStep:
     kind = "ask"
     batch_size = 1
 
-    def __init__(self, engine: LazyEngine, settings, load_image):
+    def __init__(self, engine: LazyEngine, settings: Settings, load_image: Callable[[int], LoadedImage]):
         self.engine, self.settings, self.load_image = engine, settings, load_image
 
-    def run(self, jobs, images):
+    def run(self, jobs: list[Job], images: list[LoadedImage | None]) -> list[StepOutput]:
         return [self._one(job, img) for job, img in zip(jobs, images)]
 
-    def _images(self, ids) -> list:
+    def _images(self, ids: list[Any] | None) -> list[Image.Image]:
         return [self.load_image(int(i)).image for i in ids or []]
 
-    def _one(self, job, loaded) -> StepOutput:
+    def _one(self, job: Job, loaded: LoadedImage | None) -> StepOutput:
         p = job.payload or {}
         question = str(p.get("question") or "").strip()
         if not question:
@@ -102,16 +151,13 @@ class AskStep:
         except VlmError as e:
             return StepOutput(error=step_error(e))
         if g.finish_reason == "cancelled":
-            return StepOutput(error=StepError("cancelled", retry=True))
+            return StepOutput(error=StepError("cancelled", retry=True, cancelled=True))
         ids = ([job.image_id] if job.image_id is not None else []) + [int(i) for i in p.get("image_ids") or []]
-        extra = {"image_ids": ids, "turns": len(messages)}
+        extra: dict[str, Any] = {"image_ids": ids, "turns": len(messages)}
         return StepOutput([result_from("answer", g, prompt=question, extra=extra)])
 
 
-def register_vlm_steps(runner, settings, home, engine=None) -> LazyEngine:
-    """Register ``describe``, ``transcribe`` and ``ask`` on ``runner``, sharing one engine."""
-    shared = engine if isinstance(engine, LazyEngine) else LazyEngine(settings, home, engine)
-    runner.register(ImageStep("describe", "description", describe_prompt, shared, settings))
-    runner.register(ImageStep("transcribe", "vlm_ocr", transcribe_prompt, shared, settings))
-    runner.register(AskStep(shared, settings, runner.load_image))
-    return shared
+def _image_of(loaded: LoadedImage | None) -> Image.Image:
+    if loaded is None:
+        raise StepError("this job has no image")
+    return loaded.image
