@@ -2,6 +2,7 @@
 machine it runs on (a shared machine makes them noisy: medians and ratios within a run).
 
     python bench/api.py overhead    # the server's own cost per request, vs calling the engine directly
+    python bench/api.py batching    # throughput and latency at concurrency 1, 4, 8: dynamic batching on / off
     python bench/api.py remote      # backlog throughput through the remote backend, concurrency 1 vs 4
     python bench/api.py all
 
@@ -9,6 +10,10 @@ machine it runs on (a shared machine makes them noisy: medians and ratios within
 checkpoint behind ``vlagent serve`` in a subprocess, at concurrency 1 and 8. The per-request
 overhead is the client's latency minus the model time the server reports for that request
 (HTTP, JSON, base64 and image decoding, the hop to the worker thread and back).
+``batching`` runs closed-loop clients (each sends its next request when its answer is in)
+against ``vlagent serve --max-num-seqs 8`` (requests that arrive together are generated as
+one batch) and ``--max-num-seqs 1`` (one at a time), each client with images of its own, the
+prefix cache off so that only batching differs.
 ``remote`` describes a backlog of images through the openai backend, against a second
 ``vlagent serve`` (one worker: requests take turns) and against a stand-in server that
 answers after a fixed delay and in parallel, as a batching GPU server (vLLM) does.
@@ -69,7 +74,7 @@ def tiny_model(work: Path) -> Path:
 class Serve:
     """``vlagent serve --port 0`` on its own data home, with settings written to config.toml."""
 
-    def __init__(self, home: Path, settings: dict):
+    def __init__(self, home: Path, settings: dict, args: tuple[str, ...] = ()):
         import tomli_w
 
         tables: dict = {}
@@ -79,7 +84,8 @@ class Serve:
         home.mkdir(parents=True, exist_ok=True)
         (home / "config.toml").write_bytes(tomli_w.dumps(tables).encode())
         env = {**__import__("os").environ, "VLAGENT_HOME": str(home), "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "vlagent", "serve", "--port", "0"], env=env, cwd=REPO,
+        self.proc = subprocess.Popen([sys.executable, "-m", "vlagent", "serve", "--port", "0", *args], env=env,
+                                     cwd=REPO,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         for raw in self.proc.stdout:
             line = raw.decode()
@@ -174,6 +180,74 @@ def bench_overhead(args, work: Path) -> None:
 
 def summary(latencies_ms: list[float], wall_s: float) -> list[float]:
     return [len(latencies_ms) / wall_s, pct(latencies_ms, 0.5), pct(latencies_ms, 0.95)]
+
+
+# --- batching: concurrency 1, 4, 8 with dynamic batching on and off ------------------------------
+def bench_batching(args, work: Path) -> None:
+    import httpx
+
+    from vlagent.samples import photo_like, text_image
+
+    model = tiny_model(work)
+    settings = {**MODEL_SETTINGS, "vlm.model": str(model), "vlm.max_new_tokens": args.tokens}
+    images = [data_url(text_image([f"Order {i:04d}", f"Total {i}.50"], font_size=22) if i % 2 else
+                       photo_like(224, 168, seed=i)) for i in range(16)]
+
+    def body(i: int) -> dict:
+        return {"model": "vlagent", "max_tokens": args.tokens, "temperature": 0,
+                "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": images[i % 16]}},
+                                                          {"type": "text", "text": f"Question {i}: what is it?"}]}]}
+
+    configs = (("on (--max-num-seqs 8)", "8"), ("off (--max-num-seqs 1)", "1"))
+    serves = {seqs: Serve(work / f"batching-{seqs}", settings, ("--max-num-seqs", seqs, "--no-enable-prefix-caching"))
+              for _, seqs in configs}
+    lat: dict[tuple[str, int], list[float]] = {}
+    rates: dict[tuple[str, int], list[float]] = {}
+    try:
+        clients = {seqs: httpx.Client(timeout=600, headers=serve.headers,
+                                      limits=httpx.Limits(max_connections=16, max_keepalive_connections=16))
+                   for seqs, serve in serves.items()}
+
+        def one(seqs: str, i: int) -> float:
+            t0 = time.perf_counter()
+            r = clients[seqs].post(f"{serves[seqs].url}/v1/chat/completions", json=body(i))
+            if r.status_code != 200:
+                raise SystemExit(f"vlagent serve answered {r.status_code}: {r.text}")
+            return (time.perf_counter() - t0) * 1000
+
+        for seqs in serves:
+            for i in range(8):
+                one(seqs, i)  # warm: every code path, every image size once
+        # Rounds of every cell in turn, so that both configurations see the same load on a shared
+        # machine; the table shows each cell's median round.
+        for _ in range(args.rounds):
+            for conc in (1, 4, 8):
+                for _, seqs in configs:
+                    n = args.requests if conc > 1 else max(8, args.requests // 2)
+                    per_client = [list(range(c, n, conc)) for c in range(conc)]
+                    t0 = time.perf_counter()
+                    with ThreadPoolExecutor(conc) as pool:
+                        done = [ms for part in pool.map(lambda ids: [one(seqs, i) for i in ids], per_client)
+                                for ms in part]
+                    rates.setdefault((seqs, conc), []).append(len(done) / (time.perf_counter() - t0))
+                    lat.setdefault((seqs, conc), []).extend(done)
+        for c in clients.values():
+            c.close()
+    finally:
+        for serve in serves.values():
+            serve.stop()
+    rows = []
+    for label, seqs in configs:
+        for conc in (1, 4, 8):
+            rate = statistics.median(rates[(seqs, conc)])
+            rows.append([label, conc, len(lat[(seqs, conc)]), rate, rate * args.tokens, pct(lat[(seqs, conc)], 0.5),
+                         pct(lat[(seqs, conc)], 0.95)])
+    print(f"\n## Dynamic batching: chat completions with one image (224x168 or a text image), {args.tokens} new "
+          f"tokens each, closed-loop clients, tiny checkpoint ({args.rounds} rounds, median round shown)\n")
+    print(table(["batching", "concurrency", "requests", "requests/s", "tokens/s", "p50 ms", "p95 ms"], rows))
+    for _, seqs in configs:
+        ratio = statistics.median(rates[(seqs, 8)]) / statistics.median(rates[(seqs, 1)])
+        print(f"throughput at 8 / at 1 with --max-num-seqs {seqs}: {ratio:.2f}x")
 
 
 # --- remote: a backlog through the openai backend -------------------------------------------
@@ -276,16 +350,19 @@ def bench_remote(args, work: Path) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("what", choices=["overhead", "remote", "all"])
+    p.add_argument("what", choices=["overhead", "batching", "remote", "all"])
     p.add_argument("--requests", type=int, default=40, help="requests per row (overhead)")
     p.add_argument("--images", type=int, default=24, help="backlog size (remote)")
     p.add_argument("--tokens", type=int, default=8, help="new tokens per answer")
+    p.add_argument("--rounds", type=int, default=3, help="rounds of every cell (batching)")
     p.add_argument("--delay-ms", type=int, default=250, help="the stand-in remote's answer time")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="vlagent-bench-api-") as tmp:
         work = Path(tmp)
         if args.what in ("overhead", "all"):
             bench_overhead(args, work)
+        if args.what in ("batching", "all"):
+            bench_batching(args, work)
         if args.what in ("remote", "all"):
             bench_remote(args, work)
 

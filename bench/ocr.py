@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from vlagent.dev import samples  # noqa: E402
+from vlagent import samples  # noqa: E402
 from vlagent.eval.metrics import cer, cer_unordered  # noqa: E402
 from vlagent.ocr.imageprep import to_bgr  # noqa: E402
 from vlagent.ocr.rapid import RapidOcrEngine  # noqa: E402

@@ -4,6 +4,8 @@
     python bench/vlm.py real               # a real model's shape (random weights): s/image, peak RSS
     python bench/vlm.py real --like Qwen/Qwen3-VL-2B-Instruct --configs naive,default
     python bench/vlm.py gemm               # float32 / bfloat16 / int8 matmul speed on this CPU
+    python bench/vlm.py ttft               # time to first token: cold, interactive cores, prefilled while
+                                           # typing, follow-up turn, light mode (real shape, random weights)
 
 ``real`` builds the random checkpoint once under ``.bench-data/`` (git-ignored; ~7.5 GB for
 the 3B) and runs the configurations that share a load in one process, one after another
@@ -306,6 +308,200 @@ def bench_gemm(args) -> None:
     print(table(["rows (tokens)", *layers], rows))
 
 
+# --- ttft: how soon an answer starts after the question arrives ------------------------
+def bench_ttft(args) -> None:
+    """Build the real-shaped checkpoint if needed, then measure in one process (one load)."""
+    from vlagent.dev.tiny_model import build
+
+    data = REPO / ".bench-data"
+    model_dir = data / args.like.split("/")[-1].lower().replace(".", "_") / "random"
+    if not (model_dir / "config.json").exists():
+        print(f"building {args.like}-shaped checkpoint with random weights in {model_dir} …", flush=True)
+        build(model_dir, like=args.like)
+    png = screenshot_png(data)
+    cmd = [sys.executable, __file__, "run-ttft", "--model", str(model_dir), "--image", str(png),
+           "--tokens", str(args.tokens), "--max-pixels", str(args.max_pixels)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    results = []
+    for line in proc.stdout:
+        r = json.loads(line)
+        print(json.dumps(r), flush=True)
+        results.append(r)
+    proc.wait()
+    peak = next((r for r in results if r.get("name") == "peak"), {})
+    runs = [r for r in results if r.get("name") != "peak"]
+    print(f"\n{args.like} shape, random weights, vlagent defaults (int8 LM, auto dtype), 1920x1080 screenshot, "
+          f"max_pixels {args.max_pixels} ({args.max_pixels // (28 * 28)} x 28²), {args.tokens} new tokens "
+          f"forced, {os.cpu_count()} cores\n")
+    rows = [[r["name"], r["threads"], r["visual_tokens"], r["prompt_tokens"], r["cached_tokens"],
+             r.get("before_s", "-"), r["ttft_s"], r["total_s"], f"{r['peak_rss_gb']:.1f}", r["cores_used"]]
+            for r in runs]
+    print(table(["run", "threads", "visual tokens", "prompt tokens", "cached tokens", "read while typing s",
+                 "time to first token s", "s per answer", "peak RSS GB", "cores used"], rows))
+    print("\n(cores used = CPU seconds per wall second of the answer: below the thread count means other "
+          "processes shared the cores)")
+    if peak:
+        print(f"\npeak of this CPU, measured in the same run ({peak['threads']} threads): float32 matmul "
+              f"{peak['fp32_gflops']:.1f} GFLOP/s, bfloat16 matmul {peak.get('bf16_gflops', 0):.1f} GFLOP/s, "
+              f"int8 dynamic linear {peak['int8_gops']:.1f} GOP/s")
+        for r in runs:
+            if "vision_gflops" in r:
+                key = "bf16_gflops" if r.get("vision_dtype") == "bfloat16" else "fp32_gflops"
+                print(f"{r['name']}: vision encoder ({r.get('vision_dtype')}) {r['vision_gflop']:.0f} GFLOP in "
+                      f"{r['vision_s']} s = {r['vision_gflops']:.1f} GFLOP/s ({100 * r['vision_gflops'] / peak[key]:.0f}%"
+                      f" of the {key.split('_')[0]} peak); language-model prefill {r['lm_gflop']:.0f} GOP in "
+                      f"{r['lm_s']} s = {r['lm_gflops']:.1f} GOP/s ({100 * r['lm_gflops'] / peak['int8_gops']:.0f}% of "
+                      f"the int8 peak)")
+
+
+class FlopCounter:
+    """Counts multiply-adds of every Linear (float or int8) while active: 2·in·out per row."""
+
+    def __init__(self, modules):
+        import torch
+        from torch.ao.nn.quantized.dynamic import Linear as QLinear
+
+        self.flops = 0.0
+        self.active = False
+        self.handles = [m.register_forward_hook(self._hook) for m in modules.modules()
+                        if isinstance(m, (torch.nn.Linear, QLinear))]
+
+    def _hook(self, module, inputs, output) -> None:
+        if self.active:
+            x = inputs[0]
+            self.flops += 2.0 * module.in_features * module.out_features * (x.numel() // x.shape[-1])
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+
+def attention_flops(model, visual_tokens: int, prompt_tokens: int) -> tuple[float, float]:
+    """Attention score and value products (not in any Linear): the vision tower's windowed and
+    full-attention blocks, the language model's causal prefill."""
+    vc = model.config.vision_config
+    tc = model.config.get_text_config()
+    patches = visual_tokens * vc.spatial_merge_size ** 2
+    window = (getattr(vc, "window_size", 0) // vc.patch_size) ** 2 or patches
+    full = set(getattr(vc, "fullatt_block_indexes", []) or range(vc.depth))
+    vis = sum(4.0 * patches * (patches if i in full else min(window, patches)) * vc.hidden_size
+              for i in range(vc.depth))
+    lm = tc.num_hidden_layers * 2.0 * prompt_tokens ** 2 * tc.num_attention_heads * (
+        tc.hidden_size // tc.num_attention_heads)
+    return vis, lm
+
+
+def measure_peak(threads: int) -> dict:
+    import warnings
+
+    import torch
+    from torch import nn
+
+    warnings.simplefilter("ignore")
+    from torch.ao.quantization import quantize_dynamic
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+        times = []
+        for _ in range(6):
+            t0 = time.perf_counter()
+            torch.mm(a, b)
+            times.append(time.perf_counter() - t0)
+        fp32 = 2 * 2048 ** 3 / min(times[1:]) / 1e9
+        a16, b16 = a.to(torch.bfloat16), b.to(torch.bfloat16)
+        times = []
+        for _ in range(6):
+            t0 = time.perf_counter()
+            torch.mm(a16, b16)
+            times.append(time.perf_counter() - t0)
+        bf16 = 2 * 2048 ** 3 / min(times[1:]) / 1e9
+        q = quantize_dynamic(nn.Sequential(nn.Linear(2048, 11008)), {nn.Linear}, dtype=torch.qint8)
+        x = torch.randn(1024, 2048)
+        times = []
+        with torch.inference_mode():
+            for _ in range(6):
+                t0 = time.perf_counter()
+                q(x)
+                times.append(time.perf_counter() - t0)
+        int8 = 2 * 1024 * 2048 * 11008 / min(times[1:]) / 1e9
+    finally:
+        torch.set_num_threads(before)
+    return {"name": "peak", "fp32_gflops": round(fp32, 1), "bf16_gflops": round(bf16, 1), "int8_gops": round(int8, 1),
+            "threads": threads}
+
+
+def run_ttft(args) -> None:
+    """The runs of ``ttft`` in one process: one JSON line each."""
+    import resource
+
+    from vlagent.imaging.load import load_path
+    from vlagent.samples import screenshot_like
+    from vlagent.vlm import ChatMessage, GenerationOptions
+    from vlagent.vlm.light import lighten
+    from vlagent.vlm.transformers_backend import ALL_THREADS, DEFAULT_THREADS, TransformersEngine
+
+    settings = settings_with({"vlm.model": args.model, "vlm.max_pixels": args.max_pixels, "vlm.idle_unload_s": 0})
+    print(json.dumps(measure_peak(ALL_THREADS)), flush=True)
+    engine = TransformersEngine(settings)
+    engine.load()
+    model = engine._loaded.model
+    image = load_path(args.image).image
+    ocr_text = "\n".join(screenshot_like(1920, 1080, seed=0)[1])  # the lines drawn: OCR at its best
+    opts = GenerationOptions.from_settings(settings, max_new_tokens=args.tokens, min_new_tokens=args.tokens)
+    q1, q2 = "What is the total due on this screen?", "Which window is in front?"
+
+    def ask(name, messages, options=opts, count=False, before_s=None):
+        vis_count, lm_count = FlopCounter(model.model.visual), FlopCounter(model.model.language_model)
+        vis_count.active = lm_count.active = count
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        g = engine.chat(messages, options)
+        cores_used = round((time.process_time() - cpu0) / (time.perf_counter() - wall0), 2)
+        vis_count.remove()
+        lm_count.remove()
+        t = g.timings
+        r = {"name": name, "threads": settings.view.vlm.interactive_threads or ALL_THREADS,
+             "visual_tokens": t["visual_tokens"], "prompt_tokens": t["input_tokens"],
+             "cached_tokens": t["cached_tokens"], "ttft_s": round((t["preprocess_ms"] + t["prefill_ms"]) / 1000, 1),
+             "total_s": round(t["total_ms"] / 1000, 1), "vision_s": round(t["vision_ms"] / 1000, 1),
+             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, "cores_used": cores_used}
+        if before_s is not None:
+            r["before_s"] = before_s
+        if count:
+            vis_attn, lm_attn = attention_flops(model, t["visual_tokens"], t["input_tokens"])
+            lm_s = (t["prefill_ms"] - t["vision_ms"]) / 1000
+            r.update(vision_gflop=(vis_count.flops + vis_attn) / 1e9, lm_gflop=(lm_count.flops + lm_attn) / 1e9,
+                     lm_s=round(lm_s, 1), vision_dtype=str(next(model.model.visual.parameters()).dtype)[6:])
+            r.update(vision_gflops=r["vision_gflop"] / max(t["vision_ms"] / 1000, 1e-9),
+                     lm_gflops=r["lm_gflop"] / max(lm_s, 1e-9))
+        print(json.dumps(r), flush=True)
+        return g
+
+    first = [ChatMessage("user", q1, [image])]
+    settings.override("vlm.prefix_cache_mb", 0)  # cold: nothing cached
+    settings.override("vlm.interactive_threads", DEFAULT_THREADS)  # as before: all cores but one
+    ask("cold, today's threads", first)
+    settings.override("vlm.interactive_threads", 0)
+    ask("cold, interactive (all cores)", first, count=True)
+    settings.override("vlm.prefix_cache_mb", 1024)
+    t0 = time.perf_counter()
+    handle = engine.prefill([ChatMessage("user", "", [image])], opts)
+    typed_s = round(time.perf_counter() - t0, 1)
+    answer = ask("prefilled while typing", first, before_s=typed_s)
+    ask("follow-up turn", [*first, ChatMessage("assistant", answer.text), ChatMessage("user", q2)])
+    handle.release()
+    settings.override("vlm.prefix_cache_mb", 0)  # light mode, cold
+    settings.override("vlm.light_mode", "on")
+    lit, lit_opts, _ = lighten(settings, first, opts, ocr_text)
+    ask(f"light mode, cold ({settings.view.vlm.light_max_pixels // 784} x 28² px + OCR text)", lit, lit_opts)
+    settings.override("vlm.prefix_cache_mb", 1024)
+    t0 = time.perf_counter()
+    handle = engine.prefill(lighten(settings, [ChatMessage("user", "", [image])], opts, ocr_text)[0], lit_opts)
+    ask("light mode, prefilled while typing", lit, lit_opts, before_s=round(time.perf_counter() - t0, 1))
+    handle.release()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -324,9 +520,19 @@ def main() -> None:
     o.add_argument("--group", required=True, choices=sorted(GROUPS))
     o.add_argument("--runs", required=True)
     o.add_argument("--tokens", type=int, default=128)
+    f = sub.add_parser("ttft")
+    f.add_argument("--like", default="Qwen/Qwen2.5-VL-3B-Instruct")
+    f.add_argument("--tokens", type=int, default=16)
+    f.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
+    o = sub.add_parser("run-ttft")
+    o.add_argument("--model", required=True)
+    o.add_argument("--image", required=True)
+    o.add_argument("--tokens", type=int, default=16)
+    o.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
     args = p.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    {"tiny": bench_tiny, "real": bench_real, "gemm": bench_gemm, "run-group": run_group}[args.cmd](args)
+    {"tiny": bench_tiny, "real": bench_real, "gemm": bench_gemm, "run-group": run_group, "ttft": bench_ttft,
+     "run-ttft": run_ttft}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@
 
 A sample data home (vlagent.samples, real OCR) is built once under .bench-data/. The
 windows are rendered offscreen; the tray menu is a real X screenshot under Xvfb with trayer
-as the tray. Answers in the Ask panel come from the tiny random test checkpoint (no real
-model can be downloaded here), so their words are noise: the picture shows the panel.
+as the tray. Answers in the Ask panel and in Ask all come from the tiny random test checkpoint
+(no real model can be downloaded here), so their words are noise: the picture shows the panel.
+The timeline has a data home of its own: more images, seen over several days.
 """
 
 from __future__ import annotations
@@ -63,6 +64,41 @@ def _cached_sample_home():
     index.close()
     settings.set("watch.folders", [str(DATA / "Pictures")], save=True)
     (DATA / "ready").write_text("ok")
+    return home
+
+
+def timeline_home():
+    """A data home with a few dozen images (OCR'd) seen over the last five days."""
+    import sqlite3
+
+    from vlagent.home import Home
+    from vlagent.index.store import Index
+    from vlagent.ingest.pipeline import Ingestor
+    from vlagent.jobs.build import build_runner
+    from vlagent.samples import write_sample_set
+    from vlagent.settings import Settings
+
+    home = Home(DATA / "timeline-home")
+    if (DATA / "timeline-ready").exists():
+        return home
+    home.ensure()
+    files = write_sample_set(DATA / "Timeline", screenshots=18, photos=22)
+    index = Index.open(home)
+    settings = Settings.load(home.config_path)
+    ingest = Ingestor(index, settings, home)
+    for f in files:
+        ingest.ingest_path(str(f), source="folder", steps=["ocr"])
+    build_runner(index, settings, home, worker_id="docs:0:timeline").run_until_empty(kinds=["ocr"])
+    index.close()
+    # Seen over five days, a few hours apart (the index records when each image was first seen).
+    now = time.time()
+    conn = sqlite3.connect(home.db_path)
+    with conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM images ORDER BY id")]
+        for n, image_id in enumerate(ids):
+            conn.execute("UPDATE images SET first_seen = ? WHERE id = ?", (now - 600 - n * 2.9 * 3600, image_id))
+    conn.close()
+    (DATA / "timeline-ready").write_text("ok")
     return home
 
 
@@ -132,6 +168,8 @@ def windows() -> None:
                 panel.ask("What is the total due on this invoice?")
                 pump(qapp, until=lambda: panel.session is None, timeout=300)
                 save(window, "gui-ask.png")
+                text_on_image(qapp, window)
+                ask_all(qapp, window, settings)
             from vlagent.gui.settings_dialog import SettingsDialog
 
             dialog = SettingsDialog(Settings.load(home.config_path), home)  # as saved, without this run's model
@@ -145,6 +183,64 @@ def windows() -> None:
             window.quit_on_close = False
             window.close()
             i18n.install(qapp, "en")
+        timeline(qapp)
+
+
+def text_on_image(qapp, window) -> None:
+    """The detail pane with the OCR lines on the image: a search word highlighted, a line selected."""
+    window.set_query("connection")
+    pump(qapp, until=lambda: window.page is not None and window.page.query == "connection")
+    window.select_row(0)
+    view = window.detail.image_view
+    pump(qapp, until=lambda: view.has_image and bool(view.lines))
+    window.detail.tabs.setCurrentIndex(0)  # Text
+    view.select_lines([1], copy=False)
+    window.statusBar().showMessage("Copied 1 line")
+    pump(qapp)
+    save(window, "gui-text-on-image.png")
+    window.statusBar().clearMessage()
+
+
+def ask_all(qapp, window, settings) -> None:
+    """Ask all: a question over everything seen, its answer and its sources; the first source opened."""
+    for key, value in (("memory.answer_tokens", 40), ("memory.rewrite", False)):
+        settings.override(key, value)
+    window.query_edit.clear()
+    window.set_mode("ask")
+    panel = window.ask_all
+    panel.ask("What was the total due on the invoice?")
+    pump(qapp, until=lambda: not panel.busy, timeout=300)
+    if panel.sources.count():
+        panel.sources.setCurrentRow(0)
+        window.show_image(panel.source_ids()[0])
+        pump(qapp, until=lambda: window.detail.image_view.has_image)
+    save(window, "gui-ask-all.png")
+    window.set_mode("list")
+
+
+def timeline(qapp) -> None:
+    """The timeline: everything seen, by day, over a home with more images."""
+    from vlagent.gui.app import DesktopApp
+    from vlagent.settings import Settings
+
+    home = timeline_home()
+    settings = Settings.load(home.config_path)
+    app = DesktopApp(qapp, home, settings, agent=None, tray=False, hotkey=False)
+    app.start()
+    window = app.window
+    window.resize(*SIZE)
+    window.set_mode("timeline")
+    view = window.timeline_view
+    pump(qapp, until=lambda: window.timeline.loaded)
+    pump(qapp, until=lambda: window.timeline.record(0) is not None)
+    view.setFocus()
+    view.set_current(4)
+    pump(qapp, until=lambda: window.detail.image_view.has_image)
+    pump(qapp, 1.0)  # the thumbnails on screen
+    save(window, "gui-timeline.png")
+    app.shutdown()
+    window.quit_on_close = False
+    window.close()
 
 
 def tray_shot() -> None:

@@ -15,6 +15,8 @@ APT_PACKAGES=(
   desktop-file-utils
   # a private session bus for the screenshot-portal tests
   dbus-daemon
+  # the web face's tests, benchmark and screenshots: headless Chromium driven by selenium
+  chromium chromium-driver
 )
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -1,5 +1,6 @@
 """Small helpers every floor of vlagent may import: human-readable sizes and durations,
-giving freed memory back to the OS, cancellation, and calling listeners safely.
+giving freed memory back to the OS, cancellation, calling listeners safely, and showing file
+names safely (:func:`display_path`, :func:`json_safe`).
 
 Nothing here imports another vlagent module or anything heavy (this module is on the path of
 ``search``, ``show`` and ``status``).
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -80,3 +83,79 @@ def call_safely(fn: Callable[..., object], *args: object, what: str = "listener"
         fn(*args)
     except Exception:
         log.exception("%s failed", what)
+
+
+# --- file names on screen and in JSON ----------------------------------------------------
+# A file name may hold any byte but "/" and NUL: terminal escapes (ESC ] 0; … BEL sets the title),
+# line breaks (a forged report line), bidi controls, bytes that are not UTF-8 (lone surrogates
+# U+DC80…U+DCFF in Python, see os.fsdecode).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = ord(m.group(0))
+    if 0xDC80 <= c <= 0xDCFF:  # a byte that is not UTF-8, as os.fsdecode gives it
+        return f"\\x{c - 0xDC00:02x}"
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def display_text(text: str) -> str:
+    """``text`` safe to print on a terminal or a label, on one line, as ``ls`` shows names:
+    control characters (escapes, line breaks, tabs), bidi controls and bytes that are not
+    UTF-8 become ``\\xNN`` (``\\uNNNN`` above U+00FF); everything else (CJK, spaces…) stays."""
+    if text.isprintable():  # False for everything _UNSAFE matches
+        return text
+    return _UNSAFE.sub(_escape, text)
+
+
+def display_path(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> str:
+    """A file path for people: :func:`display_text` of its name (bytes decoded as the file
+    system does). Every human-readable printer of a path uses it; ``--json`` keeps exact values."""
+    return display_text(os.fsdecode(path))
+
+
+def raw_bytes(text: str) -> bytes:
+    """The exact bytes of a file name that ``os.fsdecode`` gave (lone surrogates back to bytes)."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte gives
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _lossless(value: object) -> object:
+    """The base64 of the exact bytes of ``value`` (or of each string of a list) when a string
+    in it is not valid Unicode; else None."""
+    import base64
+
+    def b64(s: str) -> str:
+        return base64.b64encode(raw_bytes(s)).decode("ascii")
+
+    if isinstance(value, str):
+        return b64(value) if _SURROGATE.search(value) else None
+    if isinstance(value, (list, tuple)) and any(isinstance(v, str) and _SURROGATE.search(v) for v in value):
+        return [b64(v) if isinstance(v, str) else None for v in value]
+    return None
+
+
+def json_safe(obj: object) -> object:
+    """``obj`` ready for JSON in UTF-8. A string that is not valid Unicode (a file name whose
+    bytes are not UTF-8) is written with those bytes as ``\\xNN``; the object holding it gets
+    ``<key>_b64`` beside it: the base64 of the exact bytes (a list for a list of names). Every
+    other value is kept exactly (JSON escapes control characters itself)."""
+    if isinstance(obj, str):
+        return _SURROGATE.sub(_escape, obj) if _SURROGATE.search(obj) else obj
+    if isinstance(obj, dict):
+        out: dict[object, object] = {}
+        for key, value in obj.items():
+            key = json_safe(key)
+            out[key] = json_safe(value)
+            exact = _lossless(value)
+            if exact is not None:
+                out[f"{key}_b64"] = exact
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, os.PathLike):
+        return json_safe(os.fspath(obj))
+    return obj

@@ -13,6 +13,69 @@
     </message>
 </context>
 <context>
+    <name>AskAllPanel</name>
+    <message>
+        <source>Ask about everything you have seen: “what was the total on the invoice last week?”, “which error did the build show on Monday?”. The answer cites the images it used; click one to open it.</source>
+        <translation>就你看过的所有内容提问：“上周那张发票的总额是多少？”“周一构建报了什么错？”。回答会标注用到的图片，点击即可打开。</translation>
+    </message>
+    <message>
+        <source>Sources</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Ask about everything you have seen…</source>
+        <translation>就你看过的所有内容提问…</translation>
+    </message>
+    <message>
+        <source>Ask all</source>
+        <translation>全部提问</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Searching everything you have seen, then answering… (the model loads on the first question)</source>
+        <translation>正在搜索你看过的所有内容，然后回答…（首次提问时需要加载模型）</translation>
+    </message>
+    <message>
+        <source>Searching everything you have seen…</source>
+        <translation>正在搜索你看过的所有内容…</translation>
+    </message>
+    <message>
+        <source>There is no model to answer with (it needs the background worker and a model); these images match the question.</source>
+        <translation>没有可用于回答的模型（需要后台工作进程和模型）；以下图片与问题相符。</translation>
+    </message>
+    <message>
+        <source>Nothing matches this question.</source>
+        <translation>没有与这个问题相符的内容。</translation>
+    </message>
+    <message>
+        <source>Could not answer: {error}</source>
+        <translation>无法回答：{error}</translation>
+    </message>
+    <message>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>vlagent</source>
+        <translation>vlagent</translation>
+    </message>
+    <message>
+        <source>Sources: {cited} cited, {n} searched — click one to open it</source>
+        <translation>来源：引用 {cited} 张，检索 {n} 张——点击打开</translation>
+    </message>
+    <message>
+        <source>Matching images — click one to open it</source>
+        <translation>相符的图片——点击打开</translation>
+    </message>
+</context>
+<context>
     <name>AskPanel</name>
     <message>
         <source>Ask anything about this image: “what does the error say?”, “translate the text”, “what breed is the dog?”. Answers are saved with the image and become searchable.</source>
@@ -245,6 +308,14 @@
         <translation>提问</translation>
     </message>
     <message>
+        <source>Copied 1 line</source>
+        <translation>已复制 1 行</translation>
+    </message>
+    <message>
+        <source>Copied {n} lines</source>
+        <translation>已复制 {n} 行</translation>
+    </message>
+    <message>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
@@ -336,8 +407,8 @@
 <context>
     <name>ImageView</name>
     <message>
-        <source>Scroll to zoom, drag to move, double-click for 100 % or to fit</source>
-        <translation>滚动缩放，拖动移动，双击在 100% 与适应窗口之间切换</translation>
+        <source>Click a line of text to copy it, drag across lines to copy several. Scroll to zoom, drag to move, double-click for 100 % or to fit</source>
+        <translation>单击一行文字即可复制，拖动框选多行可一起复制。滚轮缩放，拖动移动，双击在 100% 与适应窗口之间切换</translation>
     </message>
 </context>
 <context>
@@ -376,6 +447,30 @@
     <message>
         <source>Search text in images, descriptions, answers, file names…</source>
         <translation>搜索图片中的文字、描述、回答、文件名…</translation>
+    </message>
+    <message>
+        <source>List</source>
+        <translation>列表</translation>
+    </message>
+    <message>
+        <source>Search results (Ctrl+1)</source>
+        <translation>搜索结果（Ctrl+1）</translation>
+    </message>
+    <message>
+        <source>Timeline</source>
+        <translation>时间线</translation>
+    </message>
+    <message>
+        <source>Everything seen, by day (Ctrl+2)</source>
+        <translation>看过的所有图片，按天排列（Ctrl+2）</translation>
+    </message>
+    <message>
+        <source>Ask all</source>
+        <translation>全部提问</translation>
+    </message>
+    <message>
+        <source>Ask a question about everything seen (Ctrl+3)</source>
+        <translation>就看过的所有内容提问（Ctrl+3）</translation>
     </message>
     <message>
         <source>All sources</source>
@@ -452,6 +547,42 @@
     <message>
         <source>Choose folders to watch…</source>
         <translation>选择要监视的文件夹…</translation>
+    </message>
+    <message>
+        <source>There is no image on the clipboard.</source>
+        <translation>剪贴板上没有图片。</translation>
+    </message>
+    <message>
+        <source>Adding 1 image…</source>
+        <translation>正在添加 1 张图片…</translation>
+    </message>
+    <message>
+        <source>Adding {n} images…</source>
+        <translation>正在添加 {n} 张图片…</translation>
+    </message>
+    <message>
+        <source>Adding the pasted image…</source>
+        <translation>正在添加粘贴的图片…</translation>
+    </message>
+    <message>
+        <source>the image</source>
+        <translation>图片</translation>
+    </message>
+    <message>
+        <source>Could not add {name}: {error}</source>
+        <translation>无法添加 {name}：{error}</translation>
+    </message>
+    <message>
+        <source>Added 1 image: ask about it below</source>
+        <translation>已添加 1 张图片：可在下方就它提问</translation>
+    </message>
+    <message>
+        <source>Added {n} images: ask about the first below</source>
+        <translation>已添加 {n} 张图片：可在下方就第一张提问</translation>
+    </message>
+    <message>
+        <source>Could not add the image: {error}</source>
+        <translation>无法添加图片：{error}</translation>
     </message>
     <message>
         <source>All folders</source>
@@ -546,10 +677,6 @@
     <message>
         <source>Image extensions</source>
         <translation>图片扩展名</translation>
-    </message>
-    <message>
-        <source>File extensions treated as images</source>
-        <translation>视为图片的文件扩展名</translation>
     </message>
     <message>
         <source>Max image pixels</source>
@@ -676,8 +803,8 @@
         <translation>设备</translation>
     </message>
     <message>
-        <source>Device: auto, cpu, cuda or cuda:N</source>
-        <translation>设备：auto、cpu、cuda 或 cuda:N</translation>
+        <source>Device: auto, cpu, cuda, cuda:N or mps (Apple silicon)</source>
+        <translation>设备：auto、cpu、cuda、cuda:N 或 mps（Apple 芯片）</translation>
     </message>
     <message>
         <source>Max new tokens</source>
@@ -808,8 +935,44 @@
         <translation>空闲这么多秒后卸载 OCR 模型（0 = 从不）</translation>
     </message>
     <message>
+        <source>File extensions treated as images in folders (empty: every image type this installation opens, HEIC/AVIF too when their Pillow plugins are installed; &apos;vlagent doctor&apos; lists them)</source>
+        <translation>文件夹中视为图片的文件扩展名（留空：本机能打开的所有图片类型，装有相应 Pillow 插件时也包括 HEIC/AVIF；&apos;vlagent doctor&apos; 会列出它们）</translation>
+    </message>
+    <message>
         <source>Unload OCR after idle (s)</source>
         <translation>空闲后卸载 OCR（秒）</translation>
+    </message>
+    <message>
+        <source>Threads for questions</source>
+        <translation>提问时的线程数</translation>
+    </message>
+    <message>
+        <source>CPU threads while someone waits for an answer (0 = all cores); background work uses vlm.threads</source>
+        <translation>有人等待回答时使用的 CPU 线程数（0 = 全部核心）；后台任务使用 vlm.threads</translation>
+    </message>
+    <message>
+        <source>Image cache (MB)</source>
+        <translation>图片缓存（MB）</translation>
+    </message>
+    <message>
+        <source>Memory kept for the model&apos;s cache of images already read, so follow-up questions start at once (0 = off)</source>
+        <translation>为模型保留的已读图片缓存内存，使追问能立即开始（0 = 关闭）</translation>
+    </message>
+    <message>
+        <source>Light mode for text</source>
+        <translation>文字轻量模式</translation>
+    </message>
+    <message>
+        <source>Questions about text-heavy screenshots: give the model a smaller image plus the OCR text (auto = when OCR found much text)</source>
+        <translation>就文字较多的截图提问时：给模型一张较小的图片并附上 OCR 文字（auto = OCR 识别出大量文字时）</translation>
+    </message>
+    <message>
+        <source>Light mode max pixels</source>
+        <translation>轻量模式最大像素</translation>
+    </message>
+    <message>
+        <source>Image area in light mode (one visual token per 28x28 px)</source>
+        <translation>轻量模式下的图片面积（每 28x28 像素一个视觉 token）</translation>
     </message>
     <message>
         <source>Unload the model after this many idle seconds (0 = never)</source>
@@ -894,6 +1057,62 @@
     <message>
         <source>Retries per remote request (with backoff)</source>
         <translation>每个远程请求的重试次数（带退避）</translation>
+    </message>
+    <message>
+        <source>Memory: images retrieved</source>
+        <translation>全部提问：检索图片数</translation>
+    </message>
+    <message>
+        <source>Images retrieved for a question over everything seen</source>
+        <translation>就看过的所有内容提问时检索的图片数</translation>
+    </message>
+    <message>
+        <source>Memory: text budget (tokens)</source>
+        <translation>全部提问：文字预算（token）</translation>
+    </message>
+    <message>
+        <source>Token budget for the retrieved images&apos; text in the answer&apos;s prompt</source>
+        <translation>回答提示词中检索到的图片文字所占的 token 预算</translation>
+    </message>
+    <message>
+        <source>Memory: images shown to the model</source>
+        <translation>全部提问：给模型看的图片数</translation>
+    </message>
+    <message>
+        <source>How many of the best retrieved images the model also sees (0 = text only)</source>
+        <translation>检索结果中最相关的几张图片也交给模型看（0 = 只用文字）</translation>
+    </message>
+    <message>
+        <source>Memory: image pixel cap</source>
+        <translation>全部提问：图片像素上限</translation>
+    </message>
+    <message>
+        <source>Pixel cap for those images (256 visual tokens by default)</source>
+        <translation>这些图片的像素上限（默认 256 个视觉 token）</translation>
+    </message>
+    <message>
+        <source>Memory: answer length</source>
+        <translation>全部提问：回答长度</translation>
+    </message>
+    <message>
+        <source>Longest answer to a memory question, in tokens</source>
+        <translation>全部提问时回答的最大长度（token）</translation>
+    </message>
+    <message>
+        <source>Memory: cross-lingual rewrite</source>
+        <translation>全部提问：跨语言改写</translation>
+    </message>
+    <message>
+        <source>Let the model rewrite a question into English and Chinese search words when the literal words find too little or the languages differ</source>
+        <translation>原词找到的内容太少或语言不同时，让模型把问题改写成中英文搜索词</translation>
+    </message>
+    <message>
+        <source>Memory: rewrite length</source>
+        <translation>全部提问：改写长度</translation>
+    </message>
+    <message>
+        <source>Longest rewrite of a question into search words, in tokens</source>
+        <translation>把问题改写成搜索词时的最大长度（token）</translation>
     </message>
     <message>
         <source>Watched folders</source>
@@ -1047,6 +1266,62 @@
         <source>Model requests the API lets wait for the worker; more are answered 429 (retry later)</source>
         <translation>API 允许排队等待后台处理的模型请求数；超出的请求返回 429（稍后重试）</translation>
     </message>
+    <message>
+        <source>API request head timeout</source>
+        <translation>API 请求头超时</translation>
+    </message>
+    <message>
+        <source>Seconds a client has to send a whole request head (request line and headers); a slower connection is closed</source>
+        <translation>客户端发送完整请求头（请求行和各请求头）的时限（秒）；超时的连接会被关闭</translation>
+    </message>
+    <message>
+        <source>API request body timeout</source>
+        <translation>API 请求体超时</translation>
+    </message>
+    <message>
+        <source>Seconds a client has to send a request body once its head arrived; a slower connection is closed</source>
+        <translation>请求头到达后，客户端发送请求体的时限（秒）；超时的连接会被关闭</translation>
+    </message>
+    <message>
+        <source>API keep-alive</source>
+        <translation>API 连接保持时间</translation>
+    </message>
+    <message>
+        <source>Seconds an idle connection is kept open between requests</source>
+        <translation>两次请求之间空闲连接保持打开的秒数</translation>
+    </message>
+    <message>
+        <source>API connection limit</source>
+        <translation>API 连接上限</translation>
+    </message>
+    <message>
+        <source>Open API connections at most (also kept below the process&apos;s file limit); past it, the oldest one waiting for a request is closed, or the new one answered 503</source>
+        <translation>API 最多同时打开的连接数（也保持在进程文件数上限之下）；超出时关闭等待请求最久的连接，或对新连接返回 503</translation>
+    </message>
+    <message>
+        <source>API connections per client</source>
+        <translation>API 每客户端连接数</translation>
+    </message>
+    <message>
+        <source>Connections one address may hold that have not sent a request with the token; past it, its oldest such connection is closed</source>
+        <translation>同一地址可保持的、尚未发送带令牌请求的连接数；超出时关闭其中最早的一个</translation>
+    </message>
+    <message>
+        <source>API: index described images</source>
+        <translation>API：为描述的图片建立索引</translation>
+    </message>
+    <message>
+        <source>Add the images sent to /v1/describe, /describe-image/ and /v1/vision/completion to the index (off: they are described and forgotten)</source>
+        <translation>把发送到 /v1/describe、/describe-image/ 和 /v1/vision/completion 的图片加入索引（关闭时：只描述，不保留）</translation>
+    </message>
+    <message>
+        <source>MCP: allow screen capture</source>
+        <translation>MCP：允许截屏</translation>
+    </message>
+    <message>
+        <source>Let MCP clients capture the screen (the capture_screen tool of &apos;vlagent mcp&apos;); off: the tool answers with an error saying how to turn it on</source>
+        <translation>允许 MCP 客户端截取屏幕（&apos;vlagent mcp&apos; 的 capture_screen 工具）；关闭时该工具返回错误并说明如何开启</translation>
+    </message>
 </context>
 <context>
     <name>SettingsDialog</name>
@@ -1089,6 +1364,14 @@
     <message>
         <source>API</source>
         <translation>API</translation>
+    </message>
+    <message>
+        <source>Ask all</source>
+        <translation>全部提问</translation>
+    </message>
+    <message>
+        <source>MCP</source>
+        <translation>MCP</translation>
     </message>
     <message>
         <source>Put this tab&apos;s settings back to their defaults (saved with OK or Apply)</source>
@@ -1156,6 +1439,37 @@
     <message>
         <source>Choose a folder</source>
         <translation>选择文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineView</name>
+    <message>
+        <source>Timeline</source>
+        <translation>时间线</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <source>Yesterday</source>
+        <translation>昨天</translation>
+    </message>
+    <message>
+        <source>1 image</source>
+        <translation>1 张图片</translation>
+    </message>
+    <message>
+        <source>{n} images</source>
+        <translation>{n} 张图片</translation>
+    </message>
+    <message>
+        <source>Nothing seen yet: images appear here as vlagent indexes them.</source>
+        <translation>还没有看过任何图片：vlagent 索引图片后，它们会出现在这里。</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
     </message>
 </context>
 </TS>

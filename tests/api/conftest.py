@@ -21,6 +21,7 @@ SERVER_SETTINGS = {
     "vlm": {"dtype": "float32", "cpu_quantize": False, "max_new_tokens": 12, "max_pixels": 128 * 28 * 28,
             "idle_unload_s": 0.0},
     "api": {"max_body_bytes": MAX_BODY},
+    "memory": {"answer_tokens": 16, "rewrite_tokens": 8},  # a random checkpoint never stops by itself
 }
 
 
@@ -45,7 +46,9 @@ class Served:
     def __init__(self, proc: subprocess.Popen, url: str, home: Path, log: Path):
         self.proc, self.url, self.home, self.log = proc, url, home, log
         self.base = url + "/v1"
-        self.token = (home / "api-token").read_text().strip()
+        self.port = int(url.rsplit(":", 1)[1])
+        token = home / "api-token"  # none when serving with --api-key or --no-auth
+        self.token = token.read_text().strip() if token.exists() else None
 
     def auth(self, token: str | None = None) -> dict:
         return {"Authorization": f"Bearer {token or self.token}"}
@@ -123,3 +126,18 @@ def png_bytes(image) -> bytes:
 def user(text: str, *urls: str) -> dict:
     return {"role": "user", "content": [*({"type": "image_url", "image_url": {"url": u}} for u in urls),
                                         {"type": "text", "text": text}]}
+
+
+def assert_openai_error(r, status: int, *, code=None, param=None) -> dict:
+    """``r`` is an error of ``status`` in OpenAI's shape, with the type OpenAI gives that status."""
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert set(err) == {"message", "type", "param", "code"}
+    assert isinstance(err["message"], str) and err["message"]
+    expected = "rate_limit_error" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
+    assert err["type"] == expected, err
+    if code is not None:
+        assert err["code"] == code, err
+    if param is not None:
+        assert err["param"] == param, err
+    return err

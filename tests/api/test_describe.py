@@ -117,3 +117,62 @@ def test_unknown_images_are_404_and_impossible_ids_400(server):
                         ("/search?q=x&limit=0", "limit"), ("/search?q=x&offset=9223372036854775000", "offset")):
         r = httpx.get(server.base + path, headers=server.auth())
         assert r.status_code == 400 and r.json()["error"]["param"] == param, r.text
+
+
+# --- every input kind of the batch operator, with per-request knobs -----------------------------
+def test_describe_takes_json_base64_and_a_raw_body_and_repeats_no_input(server):
+    import base64
+
+    data = png_bytes(text_image(["Parcel 7731 delivered", "包裹已送达"], font_size=30))
+    b64 = base64.b64encode(data).decode()
+    url = f"{server.base}/describe"
+    bodies = [{"json": {"image_base64": b64}}, {"json": {"image": b64}},
+              {"json": {"image_url": "data:image/png;base64," + b64}},
+              {"content": data, "headers": {"Content-Type": "image/png"}}]
+    answers = []
+    for kw in bodies:
+        headers = {**server.auth(), **kw.pop("headers", {})}
+        r = httpx.post(url, headers=headers, timeout=120, **kw)
+        assert r.status_code == 200, r.text
+        assert b64[:40] not in r.text  # the output repeats no input
+        answers.append(r.json())
+    assert len({a["image_id"] for a in answers}) == 1 and "Parcel" in answers[0]["ocr_text"]
+    assert all(a["description"] == answers[0]["description"] for a in answers)  # made once, then reused
+
+
+def test_describe_knobs_apply_per_request(server):
+    data = png_bytes(text_image(["Knobs 1234"], font_size=30))
+    r = httpx.post(f"{server.base}/describe", headers=server.auth(), timeout=120,
+                   files={"file": ("k.png", data, "image/png")},
+                   data={"max_new_tokens": "3", "max_pixels": str(16 * 28 * 28), "temperature": "0"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    model = body["timings"]["model"]
+    assert model["new_tokens"] <= 3 and model["visual_tokens"] <= 16
+    record = httpx.get(f"{server.base}/images/{body['image_id']}", headers=server.auth()).json()
+    described = [x for x in record["results"] if x["kind"] == "description"]
+    assert described and described[-1]["text"] == body["description"]
+    assert described[-1]["params"]["max_new_tokens"] == 3
+    # JSON knobs are typed; query parameters ride along with a raw body.
+    r = httpx.post(f"{server.base}/describe", headers={**server.auth(), "Content-Type": "image/png"}, content=data,
+                   params={"max_tokens": "2", "resized_height": "56", "resized_width": "56"}, timeout=120)
+    assert r.status_code == 200 and r.json()["timings"]["model"]["visual_tokens"] == 4
+
+
+@pytest.mark.parametrize("kw,param", [
+    ({"json": {"image": "/etc/passwd"}}, "image"),
+    ({"json": {"image_url": "file:///etc/passwd"}}, "image_url"),
+    ({"json": {"image_base64": "~/secret.png"}}, "image_base64"),
+    ({"json": {"image_url": "data:image/png;base64,AAAA", "image": "x"}}, "image_url"),
+    ({"json": {"image_base64": "iVBORw0KGgoAAAANSUhEUg==", "colour": "red"}}, "colour"),
+    ({"json": {"image_base64": "iVBORw0KGgoAAAANSUhEUg==", "max_new_tokens": "lots"}}, "max_new_tokens"),
+    ({"files": {"file": ("a.png", b"x", "image/png")}, "data": {"detail": "high"}}, "detail"),
+    ({"files": {"picture": ("a.png", b"x", "image/png")}}, "picture"),
+    ({"content": b"just text", "headers": {"Content-Type": "text/plain"}}, None),
+])
+def test_describe_inputs_that_are_refused(server, kw, param):
+    headers = {**server.auth(), **kw.pop("headers", {})}
+    r = httpx.post(f"{server.base}/describe", headers=headers, timeout=60, **kw)
+    assert r.status_code in (400, 415), r.text
+    if param is not None:
+        assert r.json()["error"]["param"] == param, r.text

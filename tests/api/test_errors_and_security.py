@@ -11,7 +11,7 @@ import httpx
 import openai
 import pytest
 
-from tests.api.conftest import MAX_BODY, data_url, png_bytes, user
+from tests.api.conftest import MAX_BODY, assert_openai_error, data_url, png_bytes, user
 from tests.conftest import run_cli
 from vlagent.samples import text_image
 
@@ -19,19 +19,6 @@ from vlagent.samples import text_image
 def post_chat(server, body, **kw):
     return httpx.post(f"{server.base}/chat/completions", json=body, headers=kw.pop("headers", server.auth()),
                       timeout=60, **kw)
-
-
-def assert_openai_error(r: httpx.Response, status: int, *, code=None, param=None):
-    assert r.status_code == status, r.text
-    err = r.json()["error"]
-    assert set(err) == {"message", "type", "param", "code"}
-    assert isinstance(err["message"], str) and err["message"]
-    assert err["type"] == ("invalid_request_error" if status < 500 and status != 429 else err["type"])
-    if code is not None:
-        assert err["code"] == code, err
-    if param is not None:
-        assert err["param"] == param, err
-    return err
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}],

@@ -49,7 +49,8 @@ def test_index_a_folder_through_the_remote_server(server, model_name, tmp_path):
     home = client_home(tmp_path, server.token)
     before = server_image_count(server)
     proc = run_cli("index", folder(tmp_path), "--describe", "--no-ocr", "--json", *remote_flags(server, model_name),
-                   home=home, check=True)
+                   home=home)
+    assert proc.returncode == 23, proc.stderr_text  # partial: the broken file failed (documented exit status)
     import json
 
     summary = json.loads(proc.stdout_text)
@@ -69,7 +70,7 @@ def test_index_a_folder_through_the_remote_server(server, model_name, tmp_path):
 def test_a_wrong_key_fails_the_job_with_a_clear_reason(server, model_name, tmp_path):
     home = client_home(tmp_path, "vla-wrong")
     proc = run_cli("index", folder(tmp_path), "--describe", "--no-ocr", *remote_flags(server, model_name), home=home)
-    assert proc.returncode == 0
+    assert proc.returncode == 23  # files and jobs failed: the partial status
     assert "refused the API key (HTTP 401); check vlm.openai_api_key" in proc.stderr_text
     jobs = rows(home, "SELECT state, error FROM jobs WHERE kind = 'describe'")
     assert len(jobs) == 3 and all(state == "failed" and "refused the API key" in error for state, error in jobs)

@@ -69,23 +69,29 @@ def _xdotool(display, *args):
                    timeout=20)
 
 
+# The overlay's debug line once each of its windows has painted (it then takes the mouse).
+OVERLAY_PAINTED = "region overlay painted on every screen"
+
+
 def _start_region(display, home, tmp_path, **env_extra):
     out = tmp_path / "region.png"
-    proc = subprocess.Popen([sys.executable, "-m", "vlagent", "capture", "--region", "--no-wait", "--json",
+    proc = subprocess.Popen([sys.executable, "-m", "vlagent", "-vv", "capture", "--region", "--no-wait", "--json",
                              "--output", str(out)], cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=cli_env(home, DISPLAY=display, QT_QPA_PLATFORM="xcb", **env_extra))
+    proc.err = _Lines(proc.stderr)
     try:
-        _xdotool(display, "search", "--sync", "--onlyvisible", "--name", "vlagent capture")
-    except subprocess.TimeoutExpired:
+        proc.err.wait_for(OVERLAY_PAINTED, timeout=60)
+    except AssertionError:
         proc.kill()
-        raise AssertionError(f"the overlay never showed: {proc.communicate()[1].decode()}") from None
-    time.sleep(0.2)  # mapped is not yet painted
+        raise
     return proc, out
 
 
 def _finish(proc):
-    stdout, stderr = proc.communicate(timeout=60)
-    return proc.returncode, stdout.decode(), stderr.decode()
+    proc.wait(60)  # its JSON record is small: the pipe never fills
+    stdout = proc.stdout.read()
+    proc.err.done.wait(10)
+    return proc.returncode, stdout.decode(), "".join(proc.err.lines)
 
 
 def _drag(display, x0, y0, x1, y1):
@@ -146,15 +152,24 @@ def test_esc_cancels_without_saving(xvfb_display, vlagent_home, tmp_path, cli):
 
 
 class _Lines:
-    """Lines of a pipe, read in a thread, waited for with a deadline."""
+    """Lines of a pipe, read in a thread, waited for with a deadline (all kept in ``lines``;
+    ``done`` is set at the end of the pipe)."""
 
     def __init__(self, pipe):
         import queue
         import threading
 
         self.q = queue.Queue()
-        threading.Thread(target=lambda: [self.q.put(l.decode()) for l in iter(pipe.readline, b"")],
-                         daemon=True).start()
+        self.lines: list[str] = []
+        self.done = threading.Event()
+
+        def read():
+            for raw in iter(pipe.readline, b""):
+                self.lines.append(raw.decode(errors="replace"))
+                self.q.put(self.lines[-1])
+            self.done.set()
+
+        threading.Thread(target=read, daemon=True).start()
 
     def wait_for(self, text: str, timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
@@ -175,7 +190,7 @@ def test_listen_opens_the_overlay_on_the_hotkey_except_while_paused(shown_patter
     import signal
 
     x, y, expected = shown_pattern
-    proc = subprocess.Popen([sys.executable, "-m", "vlagent", "capture", "--listen", "--json", "--no-wait"],
+    proc = subprocess.Popen([sys.executable, "-m", "vlagent", "-vv", "capture", "--listen", "--json", "--no-wait"],
                             cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=cli_env(vlagent_home, DISPLAY=xvfb_display, QT_QPA_PLATFORM="xcb"))
     out, err = _Lines(proc.stdout), _Lines(proc.stderr)
@@ -186,8 +201,7 @@ def test_listen_opens_the_overlay_on_the_hotkey_except_while_paused(shown_patter
         err.wait_for("capturing is paused (privacy.paused): hotkey ignored")
         cli("config", "privacy.paused", "false", check=True)
         _xdotool(xvfb_display, "key", "ctrl+shift+a")
-        _xdotool(xvfb_display, "search", "--sync", "--onlyvisible", "--name", "vlagent capture")
-        time.sleep(0.2)
+        err.wait_for(OVERLAY_PAINTED, timeout=60)
         _drag(xvfb_display, x + 10, y + 20, x + 210, y + 120)
         rec = json.loads(out.wait_for('"mode": "region"'))
         assert rec["region"] == {"x": x + 10, "y": y + 20, "width": 200, "height": 100}

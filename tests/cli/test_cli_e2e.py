@@ -8,6 +8,8 @@ import io
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -123,8 +125,10 @@ def js_lines(proc):
     return [line for line in proc.stdout_text.splitlines() if line.strip()]
 
 
-def test_forget_removes_image_thumbnail_and_search_entry(indexed):
-    home, pics, _ = indexed
+def test_forget_removes_image_thumbnail_and_search_entry(indexed, tmp_path):
+    shared, pics, _ = indexed
+    home = tmp_path / "home"
+    shutil.copytree(shared, home)  # forget changes the index: this test's own copy of the shared one
     (hit,) = search(home, "小狗")
     thumb = js(run_cli("show", hit["id"], "--json", home=home))["thumbnail"]
     assert thumb and (home / "thumbnails").exists() and open(thumb, "rb").read(2) == b"\xff\xd8"
@@ -139,6 +143,7 @@ def test_forget_removes_image_thumbnail_and_search_entry(indexed):
     assert js(run_cli("status", "--json", home=home))["images"] == 2
     again = run_cli("forget", hit["id"], home=home)
     assert again.returncode == 1 and "no image matches" in again.stderr_text
+    assert [h["id"] for h in search(shared, "小狗")] == [hit["id"]]  # the shared index is as it was
 
 
 def test_config_set_get_list(cli, tmp_path):
@@ -157,7 +162,13 @@ def test_config_set_get_list(cli, tmp_path):
 
 def test_doctor_json(cli):
     rep = js(cli("doctor", "--json"))
-    assert rep["torch"]["ok"] and rep["torch"]["cuda_available"] in (True, False)
+    # What torch itself says here, asked in a process of its own.
+    torch_says = json.loads(subprocess.run(
+        [sys.executable, "-c", "import json, torch; print(json.dumps([torch.__version__, torch.cuda.is_available(),"
+                               " torch.cuda.device_count()]))"],
+        capture_output=True, text=True, timeout=120, check=True).stdout)
+    assert rep["torch"]["ok"]
+    assert [rep["torch"]["version"], rep["torch"]["cuda_available"], len(rep["torch"].get("devices", []))] == torch_says
     assert rep["ocr"]["ok"] and "42" in rep["ocr"]["read"]
     assert rep["index"]["fts5"] is True
     assert "session" in rep["display"] and rep["packages"]["rapidocr"]

@@ -1,5 +1,5 @@
 """``vlagent index`` on awkward folders: every bad file is a per-item failure with a reason,
-the rest is indexed, and the exit status is 0."""
+the rest is indexed, and the exit status says so (0 all good, 23 partial)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_bad_and_odd_files_through_the_cli(cli, tmp_path):
     for name, data in odd.items():
         (pics / name).write_bytes(data)
     proc = cli("index", pics, "--no-ocr", "--json")
-    assert proc.returncode == 0, proc.stderr_text
+    assert proc.returncode == 23, proc.stderr_text  # partial: some files failed, the rest is indexed
     s = json.loads(proc.stdout_text)
     assert (s["files"], s["new"], s["failed"]) == (11, 6, 5)
     got = {Path(f["path"]).name: (f["type"], f["error"]) for f in s["failures"]}
@@ -46,9 +46,9 @@ def test_bad_and_odd_files_through_the_cli(cli, tmp_path):
     assert (rotated["width"], rotated["height"]) == (40, 80)
     page = json.loads(cli("show", pics / "page.png", "--json").stdout_text)
     assert (page["width"], page["height"], page["format"]) == (1920, 1080, "PNG")
-    # The human summary names each failure and its reason on stderr; still exit 0.
+    # The human summary names each failure and its reason on stderr; exit 23 (partial).
     text = cli("index", pics, "--no-ocr", "-q")
-    assert text.returncode == 0
+    assert text.returncode == 23
     assert "6 unchanged, 5 failed" in text.stdout_text
     assert f"failed [empty]: {bad['empty']}: the file is empty (0 bytes)" in text.stderr_text
     status = json.loads(cli("status", "--json", "--failures").stdout_text)
@@ -126,9 +126,41 @@ def test_unreadable_files_and_folders(shared_tmp):
     else:
         proc = run_cli(*cmd, home=home, env=env)
         out, err, rc = proc.stdout_text, proc.stderr_text, proc.returncode
-    assert rc == 0, err
+    assert rc == 23, err
     s = json.loads(out)
     assert s["new"] == 1 and s["failed"] == 2
     got = {Path(f["path"]).name: (f["type"], f["error"]) for f in s["failures"]}
     assert got["locked.jpg"] == ("permission", f"{pics / 'locked.jpg'}: permission denied")
     assert got["closed"] == ("permission", f"{pics / 'closed'}: permission denied (cannot list this folder)")
+
+
+def test_index_runs_and_counts_only_the_jobs_of_its_own_images(cli, tmp_path, text_png):
+    """Jobs another agent queued (a watcher's, here an earlier ``--no-wait`` run) are neither
+    run nor counted by an ``index`` run of other files; its own are, and the exit status is 0."""
+    theirs, mine = tmp_path / "theirs", tmp_path / "mine"
+    for i in range(2):
+        text_png([f"queued elsewhere {i}"], name=f"t{i}.png", folder=theirs)
+    text_png(["indexed here"], name="m.png", folder=mine)
+    queued = cli("index", theirs, "--no-wait", "--json")
+    assert queued.returncode == 0 and json.loads(queued.stdout_text)["new"] == 2
+    proc = cli("index", mine, "--json")
+    assert proc.returncode == 0, proc.stderr_text
+    summary = json.loads(proc.stdout_text)
+    assert summary["new"] == 1 and summary["jobs"] == {"ocr_done": 1}
+    status = json.loads(cli("status", "--json").stdout_text)
+    assert status["jobs"]["ocr"] == {"done": 1, "pending": 2}
+    # Indexing their folder (unchanged files) runs the jobs its images still lack.
+    again = json.loads(cli("index", theirs, "--json").stdout_text)
+    assert again["unchanged"] == 2 and again["jobs"] == {"ocr_done": 2}
+
+
+def test_doctor_lists_the_image_types_a_folder_walk_takes(cli):
+    from vlagent.imaging.formats import supported_extensions
+
+    proc = cli("doctor", "--quick", "--json")
+    images = json.loads(proc.stdout_text)["images"]
+    assert images["ok"] and set(images["extensions"].split()) == supported_extensions()
+    Image.init()
+    assert ("avif" in images["extensions"].split()) == ("AVIF" in Image.OPEN)
+    text = cli("doctor", "--quick").stdout_text
+    assert "[ok ] images: extensions=" in text and " png " in text and " jpg " in text

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -17,11 +16,14 @@ from tests.watch.util import Db, wait_for, write_png
 
 
 class Agent:
-    """A ``vlagent watch`` process whose stderr is collected line by line."""
+    """A ``vlagent watch`` process whose stderr is collected line by line. ``launcher``: Python
+    code run instead of ``-m vlagent`` (it patches something, then calls the CLI with its
+    arguments); ``options``: vlagent's own options (before the command)."""
 
-    def __init__(self, home, *args):
+    def __init__(self, home, *args, launcher: str | None = None, options: tuple[str, ...] = ()):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "vlagent", "watch", "--status-every", "0.3", *map(str, args)],
+            [sys.executable, *(("-c", launcher) if launcher else ("-m", "vlagent")), *options,
+             "watch", "--status-every", "0.3", *map(str, args)],
             cwd=str(REPO), env=cli_env(home), stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, encoding="utf-8")
         self.lines: list[str] = []
@@ -51,8 +53,8 @@ class Agent:
 def agents():
     started = []
 
-    def _start(home, *args) -> Agent:
-        a = Agent(home, *args)
+    def _start(home, *args, **kw) -> Agent:
+        a = Agent(home, *args, **kw)
         started.append(a)
         return a
 
@@ -135,21 +137,30 @@ def test_kill_9_in_a_burst_then_restart_indexes_every_file_exactly_once(
     assert db.count("failures") == 0
 
 
+# ``vlagent`` whose OCR step never ends: a job it takes stays running until the process is killed.
+OCR_NEVER_ENDS = """
+import sys, threading
+from vlagent.jobs import steps
+steps.OcrStep.run = lambda self, jobs, images: threading.Event().wait()
+from vlagent.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_kill_9_while_a_job_runs_then_restart_runs_it_exactly_once(tmp_path, vlagent_home, agents, cli):
     from vlagent.samples import screenshot_like
 
     root = tmp_path / "p"
     root.mkdir()
-    for i in range(2):  # full-screen text pages: OCR takes long enough to be caught running
+    for i in range(2):
         screenshot_like(seed=i)[0].save(root / f"j{i}.png")
     db = Db(vlagent_home / "index.db")
-    agent = agents(vlagent_home, root)
+    agent = agents(vlagent_home, root, launcher=OCR_NEVER_ENDS)
     running = wait_for(lambda: db.rows("SELECT id FROM jobs WHERE state = 'running'"), timeout=60,
                        what="an OCR job running")[0][0]
     agent.proc.send_signal(signal.SIGKILL)
     agent.proc.wait(10)
-    if db.one("SELECT state FROM jobs WHERE id = ?", (running,)) != "running":
-        pytest.skip("the job finished in the instant before the kill")
+    assert db.rows("SELECT state, attempts FROM jobs WHERE id = ?", (running,)) == [("running", 1)]
     out = json.loads(cli("watch", root, "--once", "--json", timeout=300, check=True).stdout_text)
     assert out["clean"] and db.count("jobs", "state = 'done'") == 2
     assert db.one("SELECT attempts FROM jobs WHERE id = ?", (running,)) == 2  # taken back from the dead pid
@@ -161,12 +172,12 @@ def test_pause_set_from_another_process_reaches_the_running_agent(tmp_path, vlag
     root = tmp_path / "p"
     root.mkdir()
     db = Db(vlagent_home / "index.db")
-    agent = agents(vlagent_home, root)
+    agent = agents(vlagent_home, root, options=("-vv",))  # -vv: the watcher says when it drops an event
     wait_for(lambda: agent.saw("watching"), what="the agent")
     cli("config", "privacy.paused", "true", check=True)
-    wait_for(lambda: agent.saw("paused"), what="the agent to pause")
+    wait_for(lambda: agent.saw(" · paused · "), what="the agent to pause")  # its status line
     p = write_png(root / "private moment.png", 5)
-    time.sleep(1.5)  # several settle periods: it would be indexed by now if not paused
+    wait_for(lambda: agent.saw("paused: a created event ignored"), what="the file's events to reach it, and go")
     assert db.live_location(p) is None
     cli("config", "privacy.paused", "false", check=True)
     wait_for(lambda: db.live_location(p), timeout=30, what="the rescan after resuming")

@@ -44,11 +44,16 @@ def exec_argv(value: str) -> list[str]:
     return [a.replace("%%", "%") for a in shlex.split(value.replace("\\\\", "\\"))]
 
 
-def validate(path: Path) -> None:
-    if not shutil.which("desktop-file-validate"):
-        pytest.skip("desktop-file-validate is not installed (apt: desktop-file-utils; packaging/setup.sh installs it)")
-    proc = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True)
-    assert proc.returncode == 0 and "error" not in proc.stdout, proc.stdout + proc.stderr
+@pytest.mark.skipif(not shutil.which("desktop-file-validate"),
+                    reason="desktop-file-validate is not installed (apt: desktop-file-utils; packaging/setup.sh "
+                           "installs it)")
+def test_the_entries_pass_desktop_file_validate(xdg):
+    """Its own test, so that without the tool only this is skipped, not the checks of the others."""
+    assert xdg["run"]("install-desktop", "--autostart").returncode == 0
+    entries = [xdg["data"] / "applications" / "vlagent.desktop", xdg["config"] / "autostart" / "vlagent.desktop"]
+    for path in entries:
+        proc = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True)
+        assert proc.returncode == 0 and "error" not in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_install_writes_a_menu_entry_that_starts_this_installation(xdg):
@@ -56,7 +61,6 @@ def test_install_writes_a_menu_entry_that_starts_this_installation(xdg):
     assert proc.returncode == 0, proc.stderr_text
     app = xdg["data"] / "applications" / "vlagent.desktop"
     e = entry(app)
-    validate(app)
     assert e["Type"] == "Application" and e["Icon"] == "vlagent" and e["Terminal"] == "false"
     assert e["Name"] == "vlagent" and e["GenericName[zh_CN]"] == "图片记忆"
     argv = exec_argv(e["Exec"])
@@ -94,7 +98,6 @@ def test_autostart_and_systemd_unit(xdg):
     proc = xdg["run"]("install-desktop", "--autostart", "--systemd")
     assert proc.returncode == 0, proc.stderr_text
     auto = xdg["config"] / "autostart" / "vlagent.desktop"
-    validate(auto)
     argv = exec_argv(entry(auto)["Exec"])
     assert argv[-2:] == ["gui", "--background"] and str(xdg["home"]) in argv
 
@@ -138,3 +141,15 @@ def test_a_foreign_entry_is_never_overwritten_or_removed(xdg):
     assert not (xdg["data"] / "applications" / "vlagent.desktop").exists()  # nothing written at all
     assert xdg["run"]("uninstall-desktop").returncode == 0
     assert "my own" in theirs.read_text()
+
+
+def test_uninstall_removes_the_folders_install_made(xdg):
+    assert xdg["run"]("install-desktop", "--autostart", "--systemd").returncode == 0
+    assert (xdg["config"] / "systemd" / "user").is_dir() and (xdg["data"] / "icons" / "hicolor").is_dir()
+    proc = xdg["run"]("uninstall-desktop")
+    assert proc.returncode == 0, proc.stderr_text
+    # Nothing is left under the XDG base folders (those themselves stay).
+    assert sorted(xdg["data"].rglob("*")) == [] and sorted(xdg["config"].rglob("*")) == []
+    assert xdg["data"].is_dir() and xdg["config"].is_dir()
+    assert f"deleted the empty folder {xdg['config'] / 'systemd'}" in proc.stdout_text
+    assert f"deleted the empty folder {xdg['data'] / 'icons'}" in proc.stdout_text

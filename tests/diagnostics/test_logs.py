@@ -4,6 +4,7 @@ thread and other threads) are logged with their traceback."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -65,3 +66,31 @@ def test_uncaught_exceptions_are_logged(vlagent_home):
     log = (vlagent_home / "logs" / "watch.log").read_text()
     assert "CRITICAL vlagent: uncaught exception in thread doomed" in log and "ZeroDivisionError" in log
     assert "CRITICAL vlagent: uncaught exception\nTraceback" in log and "RuntimeError: boom in main" in log
+
+
+CRASHING_CHILD = r"""
+import faulthandler, threading
+from vlagent.home import Home
+from vlagent.settings import Settings
+from vlagent.diagnostics.logfiles import start_file_logging
+home = Home.resolve().ensure()
+start_file_logging(home, Settings.load(home.config_path), "watch")
+
+def deep_in_the_worker():
+    faulthandler._sigsegv()  # a real segfault, as a bug in Qt or torch would cause
+
+t = threading.Thread(target=deep_in_the_worker, name="vlagent-worker")
+t.start(); t.join()
+"""
+
+
+def test_a_native_crash_writes_the_python_stacks_to_crashes_log(vlagent_home):
+    proc = subprocess.run([sys.executable, "-c", CRASHING_CHILD], capture_output=True, text=True,
+                          env=cli_env(vlagent_home), cwd=str(REPO), timeout=60)
+    assert proc.returncode == -signal.SIGSEGV, proc.stderr
+    crash = (vlagent_home / "logs" / "crashes.log").read_text(encoding="utf-8")
+    assert "Fatal Python error: Segmentation fault" in crash
+    # Every thread's stack: the one that crashed, at the function that crashed, and the main one.
+    current, _, others = crash.partition("\nThread 0x")
+    assert "Current thread 0x" in current and "in deep_in_the_worker" in current
+    assert "in <module>" in others

@@ -46,3 +46,20 @@ def test_report_default_goes_to_the_logs_folder(cli, vlagent_home):
     reports = list((vlagent_home / "logs").glob("report-*.md"))
     assert len(reports) == 1 and str(reports[0]) in proc.stdout_text
     assert "(no log files under" in reports[0].read_text()
+
+
+def test_report_redacts_credentials_inside_urls(cli, vlagent_home, tmp_path):
+    url = "http://alice:s3cr3t-pw@gpu-box.lan:8000/v1"
+    assert cli("config", "vlm.openai_base_url", url).returncode == 0
+    logs = vlagent_home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / "serve.log").write_text("2026-01-01 00:00:00,000 1 MainThread WARNING vlagent.vlm: cannot reach "
+                                    "https://bob:hunter2@proxy.example:3128/models (refused)\n")
+    out = tmp_path / "report.md"
+    proc = cli("doctor", "--quick", "--report", out)
+    assert proc.returncode == 0, proc.stderr_text
+    text = out.read_text(encoding="utf-8")
+    for secret in ("s3cr3t-pw", "alice", "hunter2", "bob:"):
+        assert secret not in text
+    assert "vlm.openai_base_url = http://***@gpu-box.lan:8000/v1" in text  # where it points stays readable
+    assert "cannot reach https://***@proxy.example:3128/models (refused)" in text

@@ -141,3 +141,34 @@ def model_app(tiny_model_dir, gui_home, gui_settings, qtbot):
     app = start_app(qtbot, gui_home, gui_settings)
     yield app
     stop_app(app)
+
+
+TIMELINE_IMAGES = 100_000
+TIMELINE_DAYS = 180
+
+
+@pytest.fixture(scope="session")
+def timeline_root(tmp_path_factory):
+    """A data home holding 100k image records seen over half a year (no files: written straight
+    into a real index's tables, in a second or two), their thumbnails named but absent; and the
+    first_seen of each, by id."""
+    import random
+    import sqlite3
+    import time
+
+    from vlagent.home import Home
+    from vlagent.index.store import Index
+
+    home = Home(tmp_path_factory.mktemp("timeline") / "home").ensure()
+    Index.open(home).close()  # the schema, as the app makes it
+    rnd = random.Random(17)
+    now = time.time()
+    seen = {i: now - rnd.uniform(0, TIMELINE_DAYS * 86400) for i in range(1, TIMELINE_IMAGES + 1)}
+    conn = sqlite3.connect(home.db_path)
+    with conn:
+        conn.executemany(
+            "INSERT INTO images(id, sha256, width, height, format, bytes, mtime, source, first_seen, thumbnail)"
+            " VALUES (?, ?, 1920, 1080, 'PNG', 250000, ?, 'screenshot', ?, ?)",
+            ((i, f"{i:064x}", t, t, f"tl/{i}.jpg") for i, t in seen.items()))
+    conn.close()
+    return home.root, seen

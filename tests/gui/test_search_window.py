@@ -176,3 +176,75 @@ def test_open_and_show_in_folder_hand_the_file_to_the_desktop(qtbot, search_wind
         assert desktop.opened == [path, str(Path(path).parent)]
     finally:
         QDesktopServices.unsetUrlHandler("file")
+
+
+def test_a_name_with_escapes_and_bytes_that_are_not_utf8_is_shown_escaped(qtbot, search_window, gui_home,
+                                                                          gui_settings, tmp_path):
+    """Labels never carry a name's raw control characters or undecodable bytes: the list, its
+    tooltip, the detail title and the files list show vlagent.common.display_path's form."""
+    import os
+
+    from vlagent.index.store import Index
+    from vlagent.ingest.pipeline import Ingestor
+    from vlagent.samples import photo_like
+
+    raw = os.path.join(os.fsencode(tmp_path), b"zebra_\xff\x1b[31m\n.png")
+    photo_like(90, 60, seed=77).save(os.fsdecode(raw))
+    index = Index.open(gui_home)
+    try:
+        assert Ingestor(index, gui_settings, gui_home).ingest_path(os.fsdecode(raw), steps=[]).status == "new"
+    finally:
+        index.close()
+    search_window.set_query("zebra")
+    wait_for_query(qtbot, search_window, "zebra")
+    assert names(search_window) == ["zebra_\\xff\\x1b[31m\\x0a.png"]
+    model = search_window.model
+    assert model.data(model.index(0), Qt.ItemDataRole.ToolTipRole) == f"{tmp_path}/zebra_\\xff\\x1b[31m\\x0a.png"
+    search_window.select_row(0)
+    detail = search_window.detail
+    qtbot.waitUntil(lambda: detail.detail is not None)
+    assert detail.title.text() == "<b>zebra_\\xff\\x1b[31m\\x0a.png</b>"
+    assert detail.paths.item(0).text() == f"{tmp_path}/zebra_\\xff\\x1b[31m\\x0a.png"
+    assert os.fsencode(detail.detail["path"]) == raw  # what the buttons open: the real file
+
+
+def test_double_clicking_a_file_opens_the_real_path_not_the_shown_one(qtbot, search_window, gui_home, gui_settings,
+                                                                      tmp_path):
+    from PySide6.QtCore import QObject, Slot
+    from PySide6.QtGui import QDesktopServices
+
+    from vlagent.index.store import Index
+    from vlagent.ingest.pipeline import Ingestor
+    from vlagent.samples import photo_like
+
+    path = str(tmp_path / "yak_\x1b]0;title\x07.png")
+    photo_like(90, 60, seed=78).save(path)
+    index = Index.open(gui_home)
+    try:
+        assert Ingestor(index, gui_settings, gui_home).ingest_path(path, steps=[]).status == "new"
+    finally:
+        index.close()
+
+    class Desktop(QObject):
+        def __init__(self):
+            super().__init__()
+            self.opened = []
+
+        @Slot("QUrl")
+        def open(self, url):
+            self.opened.append(url.toLocalFile())
+
+    desktop = Desktop()
+    QDesktopServices.setUrlHandler("file", desktop, "open")
+    try:
+        search_window.set_query("yak")
+        wait_for_query(qtbot, search_window, "yak")
+        search_window.select_row(0)
+        detail = search_window.detail
+        qtbot.waitUntil(lambda: detail.detail is not None)
+        item = detail.paths.item(0)
+        assert item.text() == str(tmp_path / "yak_\\x1b]0;title\\x07.png")
+        detail.paths.itemDoubleClicked.emit(item)
+        assert desktop.opened == [path]
+    finally:
+        QDesktopServices.unsetUrlHandler("file")

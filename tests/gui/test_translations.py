@@ -3,12 +3,17 @@ has a translation, the compiled .qm matches the .ts, and the language switches l
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
+import pytest
 from PySide6.QtCore import QTranslator
 from PySide6.QtWidgets import QApplication
 
+from tests.conftest import REPO, cli_env
 from vlagent.gui import i18n
 from vlagent.resources import resource_path
 
@@ -69,3 +74,46 @@ def test_language_switches_live(qtbot, gui_home, gui_settings):
             app.dialog.close()
         QApplication.instance().setQuitOnLastWindowClosed(True)
         i18n.install(QApplication.instance(), "en")
+
+
+# The desktop app in a process of its own (the locale is read once per process): its language
+# and the search window it shows.
+APP_IN_LOCALE = """
+import json
+from PySide6.QtWidgets import QApplication
+from vlagent.home import Home
+from vlagent.settings import Settings
+from vlagent.gui.app import DesktopApp
+qapp = QApplication([])
+home = Home.resolve().ensure()
+app = DesktopApp(qapp, home, Settings.load(home.config_path), agent=None, tray=False, hotkey=False)
+window = app.show_window(query="")
+print(json.dumps({"language": app.language, "placeholder": window.query_edit.placeholderText(),
+                  "title": window.windowTitle()}))
+app.shutdown()
+window.close()
+"""
+
+
+@pytest.mark.parametrize("locale, setting, expected", [
+    ("zh_CN.UTF-8", None, "zh"),  # general.language = auto (the default) follows the system …
+    ("en_US.UTF-8", None, "en"),
+    ("zh_CN.UTF-8", "en", "en"),  # … and a language chosen in the settings wins over it
+])
+def test_the_ui_language_follows_the_system_locale_unless_set(tmp_path, locale, setting, expected):
+    home = tmp_path / "home"
+    if setting is not None:
+        home.mkdir()
+        (home / "config.toml").write_text(f'[general]\nlanguage = "{setting}"\n', encoding="utf-8")
+    env = cli_env(home, LANG=locale, LC_ALL=locale, QT_QPA_PLATFORM="offscreen")
+    for var in ("LANGUAGE", "LC_MESSAGES"):
+        env.pop(var, None)
+    proc = subprocess.run([sys.executable, "-c", APP_IN_LOCALE], capture_output=True, text=True, env=env,
+                          cwd=str(REPO), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    shown = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert shown["language"] == expected
+    if expected == "zh":
+        assert shown["placeholder"] == "搜索图片中的文字、描述、回答、文件名…" and shown["title"] == "vlagent — 搜索"
+    else:
+        assert shown["placeholder"].startswith("Search text in images") and shown["title"] == "vlagent — search"

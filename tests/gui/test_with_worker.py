@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import threading
 
 from PySide6.QtWidgets import QApplication
 
@@ -43,6 +44,12 @@ def test_ask_streams_an_answer_that_is_stored_and_searchable(qtbot, model_app, g
     stored = conn.execute("SELECT prompt, text FROM results WHERE image_id = ? AND kind = 'answer'",
                           (image_id,)).fetchall()
     assert stored == [("Is there a zebracorn in this picture?", answer)]
+    # The tab showing the image had the worker read it while the question was typed: the
+    # answer's prompt came from that cache (a question mid-read waits for it).
+    (timings,) = conn.execute("SELECT timings FROM results WHERE image_id = ? AND kind = 'answer'",
+                              (image_id,)).fetchone()
+    assert model_app.agent.worker.engine.get().prefix_report()["prefills"] >= 1
+    assert json.loads(timings)["cached_tokens"] > 0
 
     # A follow-up carries the conversation.
     with qtbot.waitSignal(panel.answered, timeout=WAIT) as second:
@@ -114,9 +121,18 @@ def test_settings_reach_the_worker_and_new_images_appear_in_the_open_window(qtbo
 
 def test_the_tray_says_when_the_model_loads(qtbot, model_app):
     qtbot.waitUntil(lambda: model_app.status is not None, timeout=WAIT)
-    with qtbot.waitSignal(model_app.agent.model_loaded, timeout=WAIT) as loaded:
-        model_app.agent.preload_model()
-        assert model_app.state_text() == ("loading", "Loading the model…")
+    # The worker runs its inbox in order: held behind this gate, the load cannot end (and the
+    # tray leave "loading") before the state is read, however fast the tiny model loads.
+    gate = threading.Event()
+    model_app.agent.worker.call_soon(lambda: gate.wait(60))
+    try:
+        with qtbot.waitSignal(model_app.agent.model_loaded, timeout=WAIT) as loaded:
+            model_app.agent.preload_model()
+            assert model_app.state_text() == ("loading", "Loading the model…")
+            assert not model_app.agent.worker.engine.loaded
+            gate.set()
+    finally:
+        gate.set()
     assert loaded.args == [True]
     qtbot.waitUntil(lambda: model_app.state_text() == ("idle", "Idle · model loaded"), timeout=WAIT)
 

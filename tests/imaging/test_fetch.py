@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import ssl
 import subprocess
 import threading
@@ -13,11 +14,14 @@ import pytest
 from PIL import Image
 
 from vlagent.imaging import errors
+from vlagent.imaging import fetch as fetch_mod
 from vlagent.imaging.fetch import fetch_url
 from vlagent.imaging.load import Limits, load_any
 from vlagent.samples import encoded
 
 PNG = encoded(Image.new("RGB", (30, 20), (10, 120, 200)), "PNG")
+DRIP_BYTES = 200
+DRIP_STEP_S = 0.25
 LOCAL = Limits(allow_private_urls=True, url_timeout=2.0, url_max_bytes=100_000)
 
 
@@ -60,18 +64,20 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"0\r\n\r\n")
             except OSError:
                 pass
-        elif p == "/slow":
-            time.sleep(4)
+        elif p == "/slow":  # answers once the test has seen the client give up (or after 30 s)
+            if not self.server.gave_up.wait(30):
+                self.server.answered_slow = True
             self._send(200, PNG)
         elif p == "/drip":  # each byte well inside a per-read timeout; the whole never ends in time
             self.send_response(200)
-            self.send_header("Content-Length", "1000")
+            self.send_header("Content-Length", str(DRIP_BYTES))
             self.end_headers()
             try:
-                for _ in range(1000):
+                for _ in range(DRIP_BYTES):
                     self.wfile.write(b"\0")
                     self.wfile.flush()
-                    time.sleep(0.1)
+                    self.server.clock.now += DRIP_STEP_S  # the client's clock: a byte every DRIP_STEP_S
+                    time.sleep(0.01)  # pacing only (one byte per read), not synchronisation
             except OSError:
                 pass
         elif p == "/to-img":
@@ -99,6 +105,9 @@ class QuietServer(ThreadingHTTPServer):
 def server():
     srv = QuietServer(("127.0.0.1", 0), Handler)
     srv.seen = []
+    srv.gave_up = threading.Event()
+    srv.answered_slow = False
+    srv.clock = FakeClock()
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     yield srv
@@ -131,13 +140,81 @@ def test_size_caps(server):
         fetch_url(url(server, "/chunked-big"), LOCAL)
 
 
-def test_timeouts_cover_the_whole_download(server):
-    limits = Limits(allow_private_urls=True, url_timeout=0.5)
-    for path in ("/slow", "/drip"):
-        t0 = time.monotonic()
+def test_a_server_that_does_not_answer_times_out(server):
+    server.gave_up.clear()
+    server.answered_slow = False
+    try:
         with pytest.raises(errors.FetchError, match="timed out after 0.5 s"):
-            fetch_url(url(server, path), limits)
-        assert time.monotonic() - t0 < 3  # not 4 s of /slow, not 100 s of /drip
+            fetch_url(url(server, "/slow"), Limits(allow_private_urls=True, url_timeout=0.5))
+        assert not server.answered_slow  # it gave up while the server still held the answer back
+    finally:
+        server.gave_up.set()
+
+
+def test_the_timeout_covers_the_whole_download_not_each_read(server, monkeypatch):
+    """/drip sends a byte every DRIP_STEP_S of the fetcher's clock (advanced by the server as it
+    sends, so load cannot change the count): the 2 s overall deadline passes after about 8 bytes,
+    while each read waits only one step, far inside a per-read timeout."""
+    server.clock.now = 0.0
+    monkeypatch.setattr(fetch_mod, "time", server.clock)
+    with pytest.raises(errors.FetchError, match="timed out after 2 s"):
+        fetch_url(url(server, "/drip"), Limits(allow_private_urls=True, url_timeout=2.0))
+
+
+class FakeClock:
+    """``time`` for the fetcher, with a ``monotonic`` the test moves."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+# --- DNS rebinding ---------------------------------------------------------------------------
+
+PUBLIC = "93.184.216.34"  # a public address: the check passes it; the test intercepts the connection
+
+
+@pytest.fixture
+def rebinding_dns(server, monkeypatch):
+    """``rebind.test`` resolves to a public address the first time, then to 127.0.0.1 (where
+    ``server`` listens), as a hostile DNS server would. Connections to PUBLIC are refused
+    here (nothing leaves the machine); every address dialled is recorded."""
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+    answers = {"n": 0}
+    dialled: list = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != "rebind.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        answers["n"] += 1
+        ip = PUBLIC if answers["n"] == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (ip, int(port)))]
+
+    def connect(sock, address):
+        dialled.append(address)
+        if address[0] == PUBLIC:
+            raise ConnectionRefusedError(111, "Connection refused (intercepted by the test)")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return answers, dialled
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_the_connection_goes_to_the_checked_address_not_a_second_lookup(server, rebinding_dns, scheme):
+    answers, dialled = rebinding_dns
+    before = len(server.seen)
+    with pytest.raises(errors.FetchError, match="ConnectionRefused"):
+        fetch_url(f"{scheme}://rebind.test:{server.server_address[1]}/img.png", Limits(url_timeout=5.0))
+    assert answers["n"] >= 1 and dialled  # resolved and dialled: the check passed the public answer
+    assert all(addr[0] == PUBLIC for addr in dialled), dialled  # never loopback
+    assert len(server.seen) == before  # the service on this machine was never reached
 
 
 def test_redirects_are_checked_on_every_hop(server):

@@ -164,6 +164,40 @@ def test_bad_files_raise_typed_errors(tmp_path, key, err, words):
     assert e.value.code == err.code
 
 
+def _interlaced_png(img: Image.Image) -> bytes:
+    """An Adam7-interlaced RGB PNG (Pillow only reads them), written by hand."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    w, h = img.size
+    px = img.convert("RGB").load()
+    rows = b""
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+                           (0, 1, 1, 2)):
+        for y in range(y0, h, dy):
+            if x0 < w:
+                rows += b"\0" + bytes(c for x in range(x0, w, dx) for c in px[x, y])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 1))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("interlaced", [False, True])
+def test_truncated_png_reason_is_about_the_file_not_the_decoder(interlaced):
+    """A truncated interlaced PNG used to read "corrupt image data (function takes at most 3
+    arguments (4 given))": reading EXIF had loaded (and failed) once already, and PIL's
+    second try tripped over its own half-set-up state."""
+    img = photo_like(120, 80, seed=3)
+    data = _interlaced_png(img) if interlaced else encoded(img, "PNG")
+    assert load_bytes(data).image.tobytes() == img.convert("RGB").tobytes()  # whole, it reads right
+    for cut in (41, 60, len(data) // 2):
+        with pytest.raises(errors.CorruptImage) as e:
+            load_bytes(data[:cut], name="cut.png")
+        assert str(e.value).startswith("cut.png: truncated image data (image file is truncated"), (cut, str(e.value))
+
+
 def test_special_files_refused_without_hanging(tmp_path):
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)

@@ -3,6 +3,7 @@ whose worker died — with a real second process that really dies."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -78,6 +79,42 @@ def test_release_gives_the_attempt_back(index, images):
     (job,) = q.claim("w")
     q.release([job.id])
     assert q.get(job.id)["state"] == "pending" and q.get(job.id)["attempts"] == 0
+
+
+def test_release_leaves_finished_and_pending_jobs_alone(index, images):
+    """A late release (a worker giving back a batch after one job finished) never queues a
+    finished job again nor touches one that is not running."""
+    q = JobQueue(index)
+    done, failed, waiting = (q.enqueue(i, "ocr") for i in images[:3])
+    assert {j.id for j in q.claim("w", limit=2)} == {done, failed}
+    q.done(done)
+    q.fail(failed, "bad image")
+    q.release([done, failed, waiting])
+    assert [q.get(j)["state"] for j in (done, failed, waiting)] == ["done", "failed", "pending"]
+    assert [q.get(j)["attempts"] for j in (done, failed, waiting)] == [1, 1, 0]
+    assert [j.id for j in q.claim("w", limit=3)] == [waiting]
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (on this host)."""
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait(60)
+    return p.pid
+
+
+def test_a_running_job_of_another_host_is_never_taken_for_a_dead_workers(index, images):
+    """Process ids only mean something on their own host: a job another machine runs (its pid
+    is not alive here) keeps its lease; the same pid on this host is a dead worker's."""
+    q = JobQueue(index)
+    theirs, ours = q.enqueue(images[0], "ocr"), q.enqueue(images[1], "ocr")
+    pid = dead_pid()
+    assert q.claim(f"not-{socket.gethostname()}:{pid}:abc123", lease_s=3600)[0].id == theirs
+    assert q.claim(f"{socket.gethostname()}:{pid}:abc123", lease_s=3600)[0].id == ours
+    (job,) = q.claim("w", limit=2)  # recovers ours (its process is gone), never theirs
+    assert job.id == ours and job.attempts == 2
+    row = q.get(theirs)
+    assert row["state"] == "running" and row["worker"] == f"not-{socket.gethostname()}:{pid}:abc123"
+    assert q.claim("w") == []
 
 
 def test_an_expired_lease_is_taken_back(index, images):

@@ -92,3 +92,15 @@ def test_a_cjk_phrase_does_not_run_across_punctuation(fts):
     # "失败，请" — 败 and 请 are separated by a comma: no bigram 败请.
     assert _found(fts, "失败") == {1} and _found(fts, "请检查") == {1}
     assert _found(fts, "败请") == set()
+
+
+@pytest.mark.parametrize("query", ["失败，请检查", "失败, 请检查", "连接失败，请", "失败。请检查"])
+def test_a_query_with_punctuation_inside_a_cjk_run_finds_what_the_parts_find(fts, query):
+    # The query's punctuation separates as the text's does: 失败 and 请检查 are two units, not
+    # one run 失败请检查 whose bigram 败请 exists nowhere.
+    assert _found(fts, query) == {1}
+
+
+def test_query_units_stop_a_cjk_run_at_punctuation():
+    assert [u.pieces for u in parse("失败，请检查").units] == [(("失败", True),), (("请检查", True),)]
+    assert [u.pieces for u in parse("失败请检查").units] == [(("失败请检查", True),)]

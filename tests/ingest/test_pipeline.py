@@ -123,7 +123,10 @@ def test_a_file_vanishing_between_listing_and_reading(ingestor, index, tmp_path)
     outcomes = [ingestor.ingest_path(p) for p in listed]
     assert [o.status for o in outcomes] == [NEW, FAILED, NEW, FAILED]
     assert outcomes[1].error_type == "vanished" and "disappeared" in outcomes[1].error
-    assert outcomes[3].error_type == "vanished"
+    # A dangling link did not vanish: it says what it is and where it points.
+    assert outcomes[3].error_type == "broken_link"
+    assert outcomes[3].error == (f"{tmp_path / 'dangling.png'}: a broken symbolic link: it points to "
+                                 f"{tmp_path / 'nowhere.png'}, which does not exist")
 
 
 def test_a_changed_file_is_updated_and_its_old_content_gone(ingestor, index, tmp_path):
@@ -222,3 +225,44 @@ def test_half_written_thumbnails_of_a_killed_run_are_swept(index, settings, home
     os.utime(stale, (1_000_000_000, 1_000_000_000))
     Ingestor(index, settings, home)
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_file_another_process_records_meanwhile_is_unchanged_not_a_duplicate(index, settings, home, tmp_path):
+    """Two runs indexing the same files at once (three ``index`` runs, or one beside the
+    watcher): the run that records a file second finds it already there, with the same
+    content at the same path — unchanged, not a duplicate. The other run commits just before
+    this one's transaction, after this one had looked (the race of concurrent runs)."""
+    from contextlib import contextmanager
+
+    from vlagent.index.store import Index
+
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    for i in range(3):
+        photo_like(80, 60, seed=40 + i).save(pics / f"p{i}.png")
+    mine = Ingestor(index, settings, home)
+    other_index = Index.open(home)  # the other process: its own connection to the same file
+    other = Ingestor(other_index, settings, home)
+    real = index.transaction
+    by_other = []
+
+    @contextmanager
+    def other_commits_first():
+        if len(by_other) < 3:
+            by_other.append(other.ingest_path(current["path"], steps=[]).status)
+        with real():
+            yield
+
+    current: dict = {}
+    index.transaction = other_commits_first
+    try:
+        outcomes = []
+        for name in ("p0.png", "p1.png", "p2.png"):
+            current["path"] = str(pics / name)
+            outcomes.append(mine.ingest_path(current["path"], steps=[]))
+    finally:
+        index.transaction = real
+        other_index.close()
+    assert by_other == [NEW, NEW, NEW]
+    assert [o.status for o in outcomes] == [UNCHANGED] * 3
+    assert index.conn.execute("SELECT count(*) FROM images").fetchone()[0] == 3

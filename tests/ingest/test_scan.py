@@ -50,3 +50,38 @@ def test_excluded_folders_and_the_data_home_are_never_listed(tmp_path, settings,
     assert errors == [str(tmp_path / "pics" / "private" / "secret.png"), str(home.thumbnails)]
     capture = touch(home.captures / "screenshot" / "cap.png")  # the data home's images are fine
     assert list(iter_files([home.root], flt)) == [capture]
+
+
+def test_every_entry_a_walk_passes_over_is_reported_with_its_reason(tmp_path, settings, home):
+    root = tmp_path / "pics"
+    want = [touch(root / "a.png"), touch(root / "b.avif"), touch(root / "c.webp")]
+    touch(root / "notes.txt")
+    touch(root / "noext")
+    touch(root / ".hidden.png")
+    touch(root / ".git" / "d.png")  # a hidden folder: reported once, not entered
+    touch(root / "node_modules" / "e.png")
+    touch(root / "download.png.part")
+    skipped = []
+    got = list(iter_files([root], FileFilter.from_settings(settings, home),
+                          on_skip=lambda p, why: skipped.append((os.path.basename(p), why))))
+    assert sorted(got) == sorted(want)
+    assert sorted(skipped) == [(".git", "hidden"), (".hidden.png", "hidden"), ("download.png.part", "excluded"),
+                               ("node_modules", "excluded"), ("noext", "not_image"), ("notes.txt", "not_image")]
+
+
+def test_the_default_extensions_are_what_pillow_opens_here(settings, home):
+    """No ingest.extensions set: the types Pillow (and its installed plugins) can open, AVIF
+    included where this Pillow reads it; an extension set by the user replaces the list."""
+    from PIL import Image
+
+    from vlagent.imaging.formats import supported_extensions, supported_formats
+
+    flt = FileFilter.from_settings(settings, home)
+    assert flt.extensions == supported_extensions()
+    assert {"png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"} <= flt.extensions
+    Image.init()
+    assert ("avif" in flt.extensions) == ("AVIF" in Image.OPEN)
+    assert not {"mpg", "eps", "ps", "h5", "grib", "wmf"} & flt.extensions  # no decoder here, or not pictures
+    assert all(fmt in Image.OPEN for fmt in supported_formats())
+    settings.set("ingest.extensions", ["PNG", ".jpg"])
+    assert FileFilter.from_settings(settings, home).extensions == {"png", "jpg"}

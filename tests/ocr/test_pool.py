@@ -1,6 +1,6 @@
 """The OCR worker pool: pieces shared out largest first, results in order, errors raised."""
 
-import time
+import threading
 
 import pytest
 
@@ -39,10 +39,12 @@ def test_models_load_lazily_once_per_worker():
 
 def test_results_come_back_in_item_order_and_work_is_shared():
     pool, made = counter_pool(2)
+    both_started = threading.Barrier(2, timeout=30)  # each worker's first piece waits for the other's
 
     def work(models, item):
         models.done.append(item)
-        time.sleep(0.01 * item)
+        if len(models.done) == 1:
+            both_started.wait()
         return item * 10
 
     items = [3, 1, 4, 1, 5, 9, 2, 6]
@@ -54,16 +56,25 @@ def test_results_come_back_in_item_order_and_work_is_shared():
 
 
 def test_a_slow_worker_takes_fewer_pieces():
+    """Worker 0 is stuck on its first piece (a busy core) until worker 1 has done all the
+    others: pieces are taken from one queue, not split between the workers in advance."""
     pool, _ = counter_pool(2)
     counts = {0: 0, 1: 0}
+    zero_started, others_done = threading.Event(), threading.Event()
 
     def work(models, item):
         counts[models.n] += 1
-        time.sleep(0.05 if models.n == 0 else 0.005)  # worker 0 shares a busy core
+        if models.n == 0:
+            zero_started.set()
+            assert others_done.wait(30), "worker 1 did not take the other pieces"
+        else:
+            assert zero_started.wait(30)
+            if counts[1] == 19:
+                others_done.set()
         return item
 
     assert pool.map(work, list(range(20)), cost=float) == list(range(20))
-    assert counts[0] + counts[1] == 20 and counts[1] > 3 * counts[0]
+    assert counts == {0: 1, 1: 19}
 
 
 def test_the_first_error_is_raised_and_the_pool_still_works():

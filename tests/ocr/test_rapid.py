@@ -1,12 +1,13 @@
 """The tuned RapidOCR engine on generated images: what it reads, in which order, and that
 odd inputs don't break it. Ground truth comes from the generators in vlagent.samples."""
 
+import threading
 import time
 
 import pytest
 from PIL import Image
 
-from vlagent.dev import samples
+from vlagent import samples
 from vlagent.eval.metrics import cer
 from vlagent.ocr import OcrEngine, OcrResult, create_engine
 
@@ -175,12 +176,74 @@ def test_idle_models_are_freed_and_the_next_image_loads_them_again():
     assert res.text == "保存更改" and eng.pool.models()[0] is not old  # loaded again
 
 
-def test_models_stay_while_in_use_and_by_default(engine):
-    assert engine.config.idle_unload_s == 0  # the engine as built here: never unloads
-    from vlagent.ocr.rapid import RapidOcrEngine
+class HandTimers:
+    """``threading`` for the engine, with ``Timer``s the test fires by hand (and a clock it moves)."""
 
-    eng = RapidOcrEngine(threads=1, idle_unload_s=1.0)
-    for _ in range(4):  # each image restarts the idle clock
-        eng.recognize(samples.ui_label("OK"))
-        time.sleep(0.4)
+    def __init__(self):
+        self.made: list[HandTimer] = []
+        self.now = 1000.0
+
+    def Timer(self, interval, fn):  # noqa: N802 - threading's name
+        self.made.append(HandTimer(interval, fn))
+        return self.made[-1]
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def __getattr__(self, name):  # the rest of threading and time
+        return getattr(threading, name) if hasattr(threading, name) else getattr(time, name)
+
+
+class HandTimer:
+    daemon = False
+
+    def __init__(self, interval, fn):
+        self.interval, self.fn = interval, fn
+        self.started = self.cancelled = False
+
+    def start(self):
+        self.started = True
+
+    def cancel(self):
+        self.cancelled = True
+
+    def fire_on_a_thread(self):
+        """Run the check as its timer thread would (joined: it must not block)."""
+        t = threading.Thread(target=self.fn)
+        t.start()
+        t.join(30)
+        assert not t.is_alive()
+
+
+def test_models_stay_by_default(engine, monkeypatch):
+    from vlagent.ocr import rapid
+
+    hand = HandTimers()
+    monkeypatch.setattr(rapid, "threading", hand)
+    assert engine.config.idle_unload_s == 0  # the engine as built here: never unloads
+    engine.recognize(samples.ui_label("OK"))
+    assert hand.made == [] and engine.pool.loaded  # no idle check is even scheduled
+
+
+def test_each_image_restarts_the_idle_clock_and_an_engine_in_use_is_not_unloaded(monkeypatch):
+    from vlagent.ocr import rapid
+
+    hand = HandTimers()
+    monkeypatch.setattr(rapid, "threading", hand)
+    monkeypatch.setattr(rapid, "time", hand)
+    eng = rapid.RapidOcrEngine(threads=1, idle_unload_s=1.0)
+    eng.recognize(samples.ui_label("OK"))
+    (first,) = hand.made
+    assert first.started and first.interval == 1.0
+    hand.now += 0.6
+    eng.recognize(samples.ui_label("OK"))  # restarts the idle clock
+    assert first.cancelled and len(hand.made) == 2 and hand.made[1].started
+    hand.now += 0.6  # 1.2 s after the first image, 0.6 s after the second
+    first.fire_on_a_thread()  # a check already under way when it was cancelled
     assert eng.pool.loaded
+    hand.now += 0.6  # 1.2 s idle: due, but an image is being read
+    with eng._lock:
+        hand.made[1].fire_on_a_thread()
+    assert eng.pool.loaded
+    hand.made[1].fire_on_a_thread()
+    assert not eng.pool.loaded

@@ -34,3 +34,15 @@ def test_without_torch_ocr_indexes_and_the_model_says_what_to_install(vlagent_ho
     assert described.returncode == 1
     assert "needs the torch package, which is not installed (pip install 'vlagent[vlm]'" in described.stderr
     assert "Traceback" not in described.stderr
+
+
+def test_without_torch_describe_names_the_extra_before_any_download(vlagent_home, text_png):
+    img = text_png(["Receipt total 42.00"], name="receipt.png")
+    described = without_torch(vlagent_home, "describe", img)  # the default model: a hub id, not downloaded
+    assert described.returncode == 1, described.stdout + described.stderr
+    last = described.stderr.strip().splitlines()[-1]
+    assert last == ("vlagent: the transformers backend needs the torch package, which is not installed "
+                    "(pip install 'vlagent[vlm]', or use a remote server: vlm.backend openai)")
+    assert "model pull" not in described.stderr and "Traceback" not in described.stderr
+    # What it stored is still searchable by its text: OCR needs no torch.
+    assert "receipt.png" in without_torch(vlagent_home, "search", "Receipt").stdout

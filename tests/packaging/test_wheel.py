@@ -33,7 +33,8 @@ print(json.dumps({
 def test_wheel_holds_the_package_and_its_resources(built):
     names = set(zipfile.ZipFile(built.wheel).namelist())
     for res in ("icons/vlagent.svg", "icons/vlagent-48.png", "icons/tray-busy.svg",
-                "translations/vlagent_zh_CN.qm", "desktop/vlagent.desktop"):
+                "translations/vlagent_zh_CN.qm", "desktop/vlagent.desktop",
+                "web/index.html", "web/login.html", "web/app.js", "web/app.css"):  # the web face's page
         assert f"vlagent/_resources/{res}" in names
     assert "vlagent/cli/main.py" in names and "vlagent/desktop/install.py" in names
     assert not [n for n in names if n.split("/")[0] not in ("vlagent", f"vlagent-{__version__}.dist-info")]

@@ -53,7 +53,7 @@ def test_stdin_transcription_and_a_bad_input_among_good_ones(cli, text_png, tiny
 
     shown = json.loads(cli("show", str(good["image_id"]), "--json", check=True).stdout_text)
     assert shown["source"] == "import" and shown["path"].endswith(".png")  # stdin bytes kept under the home
-    assert [r["kind"] for r in shown["results"]] == ["vlm_ocr"]
+    assert [r["kind"] for r in shown["results"]] == ["vlm_ocr", "ocr"]  # its OCR ran too: searchable now
 
 
 def test_index_describe_then_show_and_search(cli, text_png, tiny_model_dir):
@@ -78,6 +78,23 @@ def test_a_missing_model_is_one_clear_line(cli, text_png, tmp_path):
     assert p.returncode == 1
     assert p.stderr_text.strip().splitlines()[-1] == f"vlagent: no model directory at {tmp_path / 'no-such-model'}"
     p = cli("ask", img, "--model", tmp_path)
-    assert p.returncode == 2 and "required: question" in p.stderr_text
+    assert p.returncode == 2 and "at least one IMAGE before the question" in p.stderr_text  # IMAGE taken as it
     p = cli("ask", img, " ", "--model", tmp_path)
     assert p.returncode == 2 and p.stderr_text.strip() == "vlagent: the question is empty"
+
+
+def test_ask_continue_follows_up_with_the_cached_conversation(cli, text_png, tiny_model_dir, vlagent_home):
+    img = text_png(["Invoice 2024-0193", "Total due: 42.50 EUR"], name="inv.png")
+    flags = ["--model", tiny_model_dir, "--json", *FAST]
+    first = json.loads(cli("ask", img, "What is the total?", *flags, check=True).stdout_text)
+    assert first["timings"]["cached_tokens"] == 0
+    assert (vlagent_home / "cache" / "last-conversation.pt").stat().st_mode & 0o077 == 0  # this user's only
+    second = json.loads(cli("ask", img, "And the invoice number?", "--continue", *flags, check=True).stdout_text)
+    # The first turn (image, question, answer) came from the cache another process left on disk.
+    assert second["timings"]["cached_tokens"] > first["timings"]["visual_tokens"]
+    assert second["timings"]["input_tokens"] > first["timings"]["input_tokens"]
+    answers = json.loads(cli("show", img, "--json", check=True).stdout_text)["results"]
+    assert [(r["prompt"], r["params"]["turns"]) for r in answers if r["kind"] == "answer"] == [
+        ("What is the total?", 1), ("And the invoice number?", 3)]
+    p = cli("ask", text_png(["new"], name="new.png"), "Again?", "--continue", *flags)
+    assert p.returncode == 2 and "no earlier answer" in p.stderr_text

@@ -187,7 +187,7 @@ def test_placement_choices(settings):
     settings.override("vlm.dtype", "float16")
     assert FP16_WARNING in plan(settings).notes
     settings.override("vlm.device", "gpu")
-    with pytest.raises(ValueError, match="auto, cpu, cuda or cuda:N"):
+    with pytest.raises(ValueError, match="auto, cpu, cuda, cuda:N or mps"):
         plan(settings)
 
 

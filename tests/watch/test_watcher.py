@@ -14,6 +14,19 @@ def statuses(w, path):
     return [o.status for o in w.outcomes if o.path == str(path)]
 
 
+def put_off_while_open(w, path) -> bool:
+    """Whether the watcher has checked ``path`` after its settle time and rescheduled it as still
+    being written (asked on the watcher's own thread)."""
+    answer = []
+
+    def ask():
+        p = w.settler._pending.get(str(path))
+        answer.append(p is not None and p.writing and p.due > p.last_event + w.settler.settle_s)
+
+    w.call_soon(ask)
+    return wait_for(lambda: answer, what="the watcher's thread")[0]
+
+
 def test_drop_is_indexed_with_a_fresh_ocr_job(tmp_path, start_watcher, db):
     root = tmp_path / "pics"
     root.mkdir()
@@ -35,11 +48,13 @@ def test_slow_chunked_write_is_indexed_once_after_the_last_chunk(tmp_path, start
     p = root / "slow.png"
     chunks = [data[i:i + len(data) // 5 + 1] for i in range(0, len(data), len(data) // 5 + 1)]
     assert len(chunks) >= 5
-    with open(p, "wb") as f:  # like a download: one open file, a chunk every 0.5 s (> settle_s)
+    with open(p, "wb") as f:  # like a download: one open file, written a chunk at a time
         for chunk in chunks:
             f.write(chunk)
             f.flush()
-            time.sleep(0.5)
+            # Not a fixed sleep: the watcher has looked at the file after its settle time and put
+            # it off, because it is still open for writing.
+            wait_for(lambda: put_off_while_open(w, p), what="the watcher to put off the open file")
             assert db.live_location(p) is None, "read before the writer was done"
     image_id = wait_for(lambda: db.live_location(p), what="the finished file to be indexed")
     assert statuses(w, p) == ["new"]  # one read, after the last chunk: no failed partial read
@@ -261,8 +276,13 @@ def test_pause_ignores_drops_and_resume_catches_up(tmp_path, start_watcher, db, 
     w = start_watcher(root)
     watch_settings.set("privacy.paused", True)  # live, as the GUI's switch does
     wait_for(lambda: w.status.paused, what="the watcher to pause")
+    ignored = w.ignored_events
     p = write_png(root / "while paused.png", 60)
-    time.sleep(1.0)  # longer than settle_s: it would be indexed by now if not paused
+    # The file's events reached the watcher, which dropped them: nothing of it is kept to index.
+    wait_for(lambda: w.ignored_events > ignored, what="the watcher to get (and drop) the file's events")
+    kept = []
+    w.call_soon(lambda: kept.append(len(w.settler)))  # on its thread, after those events
+    assert wait_for(lambda: kept, what="the watcher's thread") == [0]
     assert db.live_location(p) is None
     watch_settings.set("privacy.paused", False)
     assert wait_for(lambda: db.live_location(p), what="the rescan after resuming")

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "invalid_request_error",
                404: "invalid_request_error", 405: "invalid_request_error", 413: "invalid_request_error",
-               429: "rate_limit_error"}
+               415: "invalid_request_error", 429: "rate_limit_error"}
 
 
 class ApiError(Exception):

@@ -20,7 +20,7 @@ def token_path(home) -> Path:
 def load_or_create(home, *, regenerate: bool = False) -> str:
     """The token in ``<home>/api-token``, created (mode 0600) when missing or ``regenerate``."""
     path = token_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data home: its owner's only
     if not regenerate:
         try:
             text = path.read_text(encoding="ascii").strip()

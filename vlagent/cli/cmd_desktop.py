@@ -27,7 +27,8 @@ def register(sub) -> None:
 
     u = sub.add_parser("uninstall-desktop", help="remove what install-desktop wrote",
                        description="Remove the desktop entry, icons, autostart entry and systemd unit that "
-                                   "install-desktop wrote; files vlagent did not write are left alone. With "
+                                   "install-desktop wrote, and the folders that leaves empty; files vlagent "
+                                   "did not write are left alone. With "
                                    "--autostart or --systemd, remove only that part.")
     u.add_argument("--autostart", action="store_true", help="remove only the autostart entry")
     u.add_argument("--systemd", action="store_true", help="remove only the systemd user unit")
@@ -71,9 +72,11 @@ def run_uninstall(ctx: Context, args) -> int:
     parts = {p for p, on in ((Part.AUTOSTART, args.autostart), (Part.SYSTEMD, args.systemd)) if on} or set(Part)
     if Part.SYSTEMD in parts:
         print(f"(if it runs: systemctl --user disable --now {UNIT_NAME})")
-    removed = uninstall(parts)
+    removed, folders = uninstall(parts)
     for path in removed:
         print(f"removed {path}")
+    for folder in folders:
+        print(f"deleted the empty folder {folder}")
     if not removed:
         print("nothing of vlagent's was installed")
     return 0

@@ -67,6 +67,27 @@ def check_index(ctx: Context) -> dict:
     return info
 
 
+def check_formats(ctx: Context) -> dict:
+    """The image types this installation opens: the extensions a folder walk takes."""
+    from vlagent.imaging.formats import register_plugins, supported_formats
+
+    plugins = register_plugins()
+    formats = supported_formats()
+    info: dict[str, Any] = {
+        "ok": True,
+        "extensions": " ".join(sorted(e for exts in formats.values() for e in exts)),
+        "plugins": ", ".join(plugins) or "none (HEIC/HEIF needs pillow-heif)",
+    }
+    configured = ctx.settings.view.ingest.extensions
+    if configured:
+        info["folders_take"] = " ".join(configured) + " (ingest.extensions)"
+    if "HEIF" not in formats:
+        info["heic"] = "not readable here (pip install pillow-heif)"
+    if "AVIF" not in formats:
+        info["avif"] = "not readable here (a Pillow with AVIF, or pip install pillow-avif-plugin)"
+    return info
+
+
 def check_display() -> dict:
     session = os.environ.get("XDG_SESSION_TYPE") or ("wayland" if os.environ.get("WAYLAND_DISPLAY") else
                                                      "x11" if os.environ.get("DISPLAY") else None)
@@ -89,6 +110,7 @@ def run(ctx: Context, args) -> int:
                                               "rapidocr", "onnxruntime", "PySide6-Essentials",
                                               "watchdog", "mss", "pynput", "huggingface_hub", "modelscope")},
         "index": check_index(ctx),
+        "images": check_formats(ctx),
         "display": check_display(),
     }
     if not args.quick:
@@ -101,7 +123,7 @@ def run(ctx: Context, args) -> int:
     else:
         print(f"vlagent {__version__} on Python {report['python']} ({report['platform']})")
         print(f"home: {report['home']}")
-        for name in ("index", "torch", "ocr", "display"):
+        for name in ("index", "images", "torch", "ocr", "display"):
             if name not in report:
                 continue
             r = report[name]

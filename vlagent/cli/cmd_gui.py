@@ -3,7 +3,9 @@ worker. A second launch hands its request to the running app and exits."""
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from vlagent.settings.cli_flags import add_setting_flags
@@ -29,6 +31,23 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+NO_DISPLAY = ("vlagent: the desktop app needs a display, and this session has none (neither DISPLAY nor "
+              "WAYLAND_DISPLAY is set). Here the command line works: 'vlagent watch' indexes folders, 'vlagent "
+              "serve' answers over HTTP, 'vlagent search QUERY' finds images. For the app, run it in your desktop "
+              "session or set DISPLAY (X11) or WAYLAND_DISPLAY (Wayland) to reach one.")
+
+
+def display_missing(env: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
+    """True where Qt would find no display and abort the process (a core dump, exit 134): on
+    Linux and other X11/Wayland systems with neither DISPLAY nor WAYLAND_DISPLAY, unless a
+    Qt platform was chosen on purpose (QT_QPA_PLATFORM, e.g. offscreen)."""
+    env = os.environ if env is None else env
+    platform = platform or sys.platform
+    if platform.startswith("win") or platform == "darwin":
+        return False
+    return not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"))
+
+
 def run(ctx: Context, args) -> int:
     from vlagent.gui.instance import send_request
 
@@ -39,6 +58,9 @@ def run(ctx: Context, args) -> int:
             print("vlagent is already running on this data home: the request was handed to it")
             return 0
         print(f"vlagent: the running app refused the request: {reply.get('error')}", file=sys.stderr)
+        return 1
+    if display_missing():  # before Qt starts: it would abort the process
+        print(NO_DISPLAY, file=sys.stderr)
         return 1
     from vlagent.gui.app import run_app
 

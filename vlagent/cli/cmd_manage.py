@@ -6,7 +6,7 @@ import csv
 import json
 import sys
 from collections.abc import Iterable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from vlagent.cli.main import UsageError
 
@@ -14,14 +14,30 @@ if TYPE_CHECKING:
     from vlagent.cli.context import Context
 
 
+FORGET_DESCRIPTION = """\
+Remove images from the index: their results, thumbnails and search entries. The files
+themselves stay where they are, and the image ids are never given to another image.
+
+A forgotten file stays out of the index: the watcher, its start-up scan and 'vlagent index
+FOLDER' skip it (counted as skipped, forgotten) for as long as it holds the same picture. It
+comes back when its content changes, when you name the file itself ('vlagent index FILE'), or
+with 'vlagent index --force'. With --allow-reindex nothing is kept out. The app's Forget
+button does the same as this command."""
+
+
 def register(sub) -> None:
+    import argparse
+
     p = sub.add_parser("status", help="what is indexed, queued and failed; database size")
     p.add_argument("--json", action="store_true")
     p.add_argument("--failures", action="store_true", help="list recent per-file failures")
     p.set_defaults(func=run_status)
 
-    f = sub.add_parser("forget", help="remove images: results, thumbnail and search entries (files stay)")
+    f = sub.add_parser("forget", help="remove images: results, thumbnail and search entries (files stay)",
+                       description=FORGET_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     f.add_argument("refs", nargs="+", metavar="ID|PATH")
+    f.add_argument("--allow-reindex", action="store_true",
+                   help="do not keep the files out: the watcher and 'index DIR' may index them again")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=run_forget)
 
@@ -32,7 +48,7 @@ def register(sub) -> None:
 
 
 def run_status(ctx: Context, args) -> int:
-    from vlagent.cli.output import human_bytes, print_json
+    from vlagent.cli.output import display_text, human_bytes, print_json
 
     db = ctx.home.db_path
     index = ctx.index_if_exists()
@@ -65,7 +81,7 @@ def run_status(ctx: Context, args) -> int:
             print(f"  {kind:<11} " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
     print(f"failed files: {info.get('failures', 0)}")
     for f in info.get("recent_failures", []):
-        print(f"  [{f['error_type']}] {f['error']}")
+        print(f"  [{f['error_type']}] {display_text(f['error'])}")
     return 0
 
 
@@ -76,7 +92,7 @@ def run_forget(ctx: Context, args) -> int:
     removed, missing = [], []
     for ref in args.refs:
         img = index.resolve(ref) if index else None
-        if index is not None and img and index.forget(img["id"]):
+        if index is not None and img and index.forget(img["id"], keep_out=not args.allow_reindex):
             removed.append(img["id"])
         else:
             missing.append(ref)
@@ -85,6 +101,8 @@ def run_forget(ctx: Context, args) -> int:
     else:
         for i in removed:
             print(f"forgot #{i}")
+        if removed and not args.allow_reindex:
+            print("the forgotten files stay out of the index while unchanged ('vlagent index FILE' takes one back)")
         for m in missing:
             print(f"vlagent: no image matches {m!r}", file=sys.stderr)
     return 1 if missing and not removed else 0
@@ -106,14 +124,19 @@ def run_export(ctx: Context, args) -> int:
 
 
 def _export(images: Iterable[dict[str, Any]], fmt: str, out: IO[str]) -> None:
+    """A file name that is not UTF-8 is written with those bytes as ``\\xNN``; JSON lines add
+    ``path_b64``/``paths_b64`` with the exact bytes (:func:`vlagent.common.json_safe`)."""
+    from vlagent.common import json_safe
+
     writer = None
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
         writer.writeheader()
     for d in images:
         rec: dict[str, Any] = {k: d.get(k) for k in EXPORT_FIELDS}
         rec["answers"] = [{"question": r["prompt"], "answer": r["text"]} for r in d["results"]
                           if r["kind"] == "answer"]
+        rec = cast(dict[str, Any], json_safe(rec))
         if writer:
             rec["paths"] = "\n".join(rec["paths"])
             rec["answers"] = json.dumps(rec["answers"], ensure_ascii=False)

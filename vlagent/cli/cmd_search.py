@@ -81,7 +81,7 @@ def hit_record(hit) -> dict:
 
 
 def run_search(ctx: Context, args) -> int:
-    from vlagent.cli.output import print_json
+    from vlagent.cli.output import display_path, print_json
     from vlagent.index.search import Filters, highlight
 
     query = " ".join(args.query)
@@ -110,24 +110,33 @@ def run_search(ctx: Context, args) -> int:
         print("no exact match; showing images that match some of the words", file=sys.stderr)
     tty = sys.stdout.isatty()
     for rank, (hit, rec) in enumerate(zip(page.hits, records), start=offset + 1):
-        path = rec["path"] or "(no file)"
+        path = display_path(rec["path"]) if rec["path"] else "(no file)"
         gone = "  [file gone]" if rec["gone"] else ""
         print(f"{rank:>3}. #{rec['id']}  {path}{gone}")
         snip = hit.snippet or (rec["description"] or rec["ocr_text"])[:160]
-        snip = " ".join(snip.split())
+        snip = _display_snippet(" ".join(snip.split()))
         if snip:
             print("     " + (highlight(snip, "\x1b[1;33m", "\x1b[0m") if tty else highlight(snip)))
     return 0
 
 
+def _display_snippet(snippet: str) -> str:
+    """:func:`vlagent.common.display_text` of a snippet, keeping its highlight marks."""
+    from vlagent.cli.output import display_text
+    from vlagent.index.snippets import HL_END, HL_START
+
+    return HL_START.join(HL_END.join(display_text(t) for t in part.split(HL_END))
+                         for part in snippet.split(HL_START))
+
+
 def run_show(ctx: Context, args) -> int:
-    from vlagent.cli.output import human_bytes, human_time, print_json
+    from vlagent.cli.output import display_path, display_text, human_bytes, human_time, print_json
 
     index = ctx.index_if_exists()
     img = index.resolve(args.ref) if index else None
     d = index.detail(img["id"]) if index and img else None
     if index is None or d is None:
-        raise UsageError(f"no image matches {args.ref!r}")
+        raise UsageError(f"no image matches {display_text(repr(args.ref))}")
     thumb = index.thumbnail_path(d)
     d["thumbnail"] = str(thumb) if thumb else None
     if args.json:
@@ -143,7 +152,7 @@ def run_show(ctx: Context, args) -> int:
           + (f"   taken: {human_time(d['taken_at'])}" if d["taken_at"] else "")
           + (f"   gone since: {human_time(d['gone_at'])}" if d["gone_at"] else ""))
     for loc in d["locations"]:
-        print(f"  {'gone ' if loc['gone_at'] else 'file '} {loc['path']}")
+        print(f"  {'gone ' if loc['gone_at'] else 'file '} {display_path(loc['path'])}")
     if d["thumbnail"]:
         print(f"thumbnail: {d['thumbnail']}")
     for r in d["results"]:
@@ -163,5 +172,5 @@ def run_show(ctx: Context, args) -> int:
     if pending:
         print()
         for j in pending:
-            print(f"job {j['kind']}: {j['state']}" + (f" ({j['error']})" if j["error"] else ""))
+            print(f"job {j['kind']}: {j['state']}" + (f" ({display_text(j['error'])})" if j["error"] else ""))
     return 0

@@ -39,7 +39,7 @@ def register(sub) -> None:
 
 
 def run(ctx: Context, args) -> int:
-    from vlagent.cli.output import print_json
+    from vlagent.cli.output import display_path, print_json
     from vlagent.worker import Agent, AlreadyRunning
 
     settings = ctx.settings
@@ -51,7 +51,7 @@ def run(ctx: Context, args) -> int:
                          "'vlagent config watch.folders add ~/Pictures'")
     for f in folders or []:
         if not os.path.isdir(f):
-            raise UsageError(f"{f}: not a folder")
+            raise UsageError(f"{display_path(f)}: not a folder")
 
     agent = Agent(ctx.home, settings, folders)
     try:
@@ -73,16 +73,20 @@ def run(ctx: Context, args) -> int:
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     line = StatusLine(agent, quiet=args.quiet or args.json, every=args.status_every)
     roots = folders or settings.view.watch.folders
-    line.say(f"watching {len(roots)} folder{'s' * (len(roots) != 1)}: {', '.join(roots)}"
+    line.say(f"watching {len(roots)} folder{'s' * (len(roots) != 1)}: {', '.join(map(display_path, roots))}"
              + ("" if args.once else "  (Ctrl-C to stop)"))
+    for root in roots:
+        if not os.path.isdir(os.path.expanduser(root)):  # from watch.folders: FOLDER arguments were checked
+            line.say(f"{display_path(root)} does not exist"
+                     + (": skipped" if args.once else " (yet): it is watched when it appears"))
     t0 = time.monotonic()
     try:
         while not stop.wait(0.25):
             line.draw()
             if args.once and _drained(agent, ctx.index):
                 break
-            if not agent.worker.running:
-                stop.set()
+            if not agent.worker.running or not agent.watcher.running:
+                stop.set()  # e.g. the data home was deleted: both stop writing (IndexGone)
     finally:
         line.say("stopping…" if not args.once else "done", end=True)
         clean = agent.stop()
@@ -91,12 +95,14 @@ def run(ctx: Context, args) -> int:
     summary = {"folders": dict(agent.watcher.status.folders), "files": dict(agent.watcher.counts),
                "jobs_done": agent.worker.status.done, "jobs_failed": agent.worker.status.failed,
                "queued": agent.worker.status.queued, "elapsed_s": round(time.monotonic() - t0, 2),
-               "clean": clean, "error": agent.worker.status.error}
+               "clean": clean, "error": agent.worker.status.error or agent.watcher.status.error}
     if args.json:
         print_json(summary)
     else:
         print(f"{line.text()}  ({summary['elapsed_s']} s)", file=sys.stderr)
-    return 0 if clean and not agent.worker.status.error else 1
+    if summary["error"]:
+        print(f"vlagent: watch stopped: {summary['error']}", file=sys.stderr)
+    return 0 if clean and not summary["error"] else 1
 
 
 def _drained(agent, index) -> bool:
@@ -123,7 +129,10 @@ class StatusLine:
         self._last_text = ""
 
     def text(self) -> str:
-        return f"{self.agent.watcher.status.line()} | {self.agent.worker.status.line()}"
+        from vlagent.cli.output import display_text
+
+        # It names folders and files (the one being scanned): never raw escapes on the terminal.
+        return display_text(f"{self.agent.watcher.status.line()} | {self.agent.worker.status.line()}")
 
     def say(self, message: str, end: bool = False) -> None:
         if self.quiet:

@@ -19,10 +19,12 @@ from vlagent.diagnostics import LOG_COMMANDS
 COMMAND_MODULES = [
     "cmd_index",
     "cmd_vlm",
+    "cmd_batch",
     "cmd_search",
     "cmd_manage",
     "cmd_watch",
     "cmd_serve",
+    "cmd_mcp",
     "cmd_purge",
     "cmd_config",
     "cmd_doctor",

@@ -10,14 +10,16 @@ from collections import deque
 from datetime import datetime
 from typing import Any, TextIO
 
-from vlagent.common import human_bytes, human_duration
+from vlagent.common import display_path, display_text, human_bytes, human_duration, json_safe
 
-__all__ = ["Progress", "human_bytes", "human_duration", "human_time", "print_json"]
+__all__ = ["Progress", "display_path", "display_text", "human_bytes", "human_duration", "human_time",
+           "print_json"]
 
 
 def print_json(obj: Any, stream: TextIO | None = None) -> None:
+    """``obj`` as JSON (UTF-8); file names that are not UTF-8: see :func:`vlagent.common.json_safe`."""
     stream = stream or sys.stdout
-    json.dump(obj, stream, ensure_ascii=False, indent=2, default=str)
+    json.dump(json_safe(obj), stream, ensure_ascii=False, indent=2, default=str)
     stream.write("\n")
 
 

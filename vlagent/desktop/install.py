@@ -1,6 +1,8 @@
 """Writing and removing the desktop files. Installing again rewrites only what changed;
 uninstalling removes only files that carry our marker (desktop entries, the unit) or that
-are byte-for-byte one of our icons, and leaves everything else (folders included) alone."""
+are byte-for-byte one of our icons, then the folders on their paths that are left empty
+(the ones install made: ``applications/``, ``icons/hicolor/48x48/apps/`` …), never the XDG
+base folders themselves nor a folder holding anything else."""
 
 from __future__ import annotations
 
@@ -91,12 +93,35 @@ def _owned(path: Path, part: Part) -> bool:
     return entries.is_ours(path)
 
 
-def uninstall(parts: set[Part]) -> list[Path]:
-    """Remove what install wrote for ``parts``; returns the removed paths."""
+def uninstall(parts: set[Part]) -> tuple[list[Path], list[Path]]:
+    """Remove what install wrote for ``parts``, then the folders that leaves empty; returns
+    (removed files, removed folders)."""
     removed = []
     for p in planned_files([], parts):
         if p.path.exists() and _owned(p.path, p.part):
             p.path.unlink()
             removed.append(p.path)
-    return removed
+    folders: list[Path] = []
+    for path in removed:
+        folders += _prune_empty(path.parent)
+    return removed, folders
+
+
+def _prune_empty(folder: Path) -> list[Path]:
+    """Remove ``folder`` and its parents while they are empty, stopping below the XDG base
+    folder that holds them (``$XDG_DATA_HOME``, ``$XDG_CONFIG_HOME``: never removed)."""
+    bases = sorted({xdg.data_home(), xdg.config_home()}, key=lambda b: len(b.parts), reverse=True)
+    base = next((b for b in bases if folder.is_relative_to(b)), None)
+    out: list[Path] = []
+    while base is not None and folder != base and folder.is_relative_to(base):
+        try:
+            folder.rmdir()  # only an empty folder goes
+        except FileNotFoundError:
+            pass
+        except OSError:
+            break
+        else:
+            out.append(folder)
+        folder = folder.parent
+    return out
 

@@ -2,7 +2,8 @@
 ``<home>/logs/<command>.log``, rotated at ``general.log_max_bytes`` with
 ``general.log_backups`` old files kept. One file per command, because only one process of a
 command runs on a data home (the agent lock) and a rotating file must have one writer.
-Uncaught exceptions (main thread or any other) and native crashes land there too."""
+Uncaught exceptions (main thread or any other) and native crashes land there too. Like every
+file in the data home, the logs are readable by their owner only (0600)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vlagent.home import make_private_dir, private_opener
+
 if TYPE_CHECKING:
     from vlagent.settings import Settings
 
@@ -27,6 +30,15 @@ _fault_file = None
 _HOOK_MARK = "_vlagent"  # an attribute set on the sys.excepthook installed here
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files are created 0600, whatever the umask (they quote paths,
+    OCR text and questions)."""
+
+    def _open(self):
+        return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors,  # noqa: SIM115
+                    opener=private_opener)
+
+
 def log_path(home, command: str) -> Path:
     return Path(home.logs) / f"{command}.log"
 
@@ -34,12 +46,12 @@ def log_path(home, command: str) -> Path:
 def start_file_logging(home, settings: Settings, command: str) -> Path:
     """Send INFO and above to the command's rotating log (the console keeps its own level)."""
     path = log_path(home, command)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     root = logging.getLogger()
     for h in root.handlers:  # console handlers keep showing what they showed before
         if h.level == logging.NOTSET:
             h.setLevel(root.level)
-    handler = logging.handlers.RotatingFileHandler(
+    handler = PrivateRotatingFileHandler(
         path, maxBytes=settings.view.general.log_max_bytes, backupCount=settings.view.general.log_backups,
         encoding="utf-8")
     handler.setFormatter(logging.Formatter(FORMAT))
@@ -83,7 +95,7 @@ def _enable_faulthandler(path: Path) -> None:
     global _fault_file
     if _fault_file is None:
         try:
-            _fault_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the process' life
+            _fault_file = open(path, "a", encoding="utf-8", opener=private_opener)  # noqa: SIM115 - open for the process' life
             faulthandler.enable(file=_fault_file, all_threads=True)
         except OSError as e:
             log.warning("cannot write %s: %s", path, e)

@@ -1,7 +1,8 @@
 """The bug report of ``vlagent doctor --report``: versions, the doctor's checks, the
 settings and the last log lines, as Markdown. Secrets never reach it: secret settings and
 settings whose names look secret are redacted, and the API token (a file in the data home)
-and anything token-shaped are scrubbed from the whole text, log lines included."""
+and anything token-shaped (credentials inside URLs too) are scrubbed from the whole text, log
+lines included."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ TOKEN_SHAPES = [
     (re.compile(r"\bvla-[A-Za-z0-9_-]{16,}"), REDACTED),  # the API token's own format
     (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), REDACTED),  # OpenAI-style keys
     (re.compile(r"(?i)((?:api[_-]?key|token|password)\s*[=:]\s*)[^\s,;&]+"), r"\1" + REDACTED),
+    # credentials inside a URL (scheme://user:password@host): in settings and log lines alike
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#]+@"), r"\1" + REDACTED + "@"),
 ]
 
 

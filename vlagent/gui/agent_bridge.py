@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from vlagent.gui.tasks import TaskThread
 from vlagent.index.queue import MODEL_KINDS
@@ -51,6 +51,69 @@ class AskSession(QObject):
             self.handle.cancel()
 
 
+class MemorySession(QObject):
+    """One question over everything seen in flight: ``token`` for each streamed piece, then
+    ``answered`` (a :class:`~vlagent.memory.answer.MemoryAnswer`), ``failed`` (a message) or
+    ``cancelled``. Every signal reaches the GUI thread after the caller connected its slots,
+    whenever and on whichever thread the worker ends. ``stop()`` ends the session at once; a
+    generation already running finishes on the worker, unseen."""
+
+    token = Signal(str)
+    answered = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    _settled = Signal(object)  # the future, from the thread that finished it
+
+    def __init__(self, question: str, parent=None):
+        super().__init__(parent)
+        self.question = question
+        self.handle = None
+        self.pieces: list[str] = []  # as streamed, on the GUI thread
+        self.finished = False
+        self.token.connect(self._piece)
+        self._settled.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def attach(self, handle) -> None:
+        self.handle = handle
+        handle.add_done_callback(self._settled.emit)  # on the worker's thread, or now when already done
+
+    def on_token(self, piece: str) -> None:
+        """The worker's token callback (its thread)."""
+        if not self.finished:
+            self.token.emit(piece)
+
+    def fail_later(self, message: str) -> None:
+        self._settled.emit(message)
+
+    def _piece(self, piece: str) -> None:
+        if not self.finished:
+            self.pieces.append(piece)
+
+    def _deliver(self, handle) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        if isinstance(handle, str):
+            self.failed.emit(handle)
+        elif handle.cancelled():
+            self.cancelled.emit()
+        elif handle.exception() is not None:
+            error = handle.exception()
+            self.failed.emit(str(error) or error.__class__.__name__)
+        else:
+            self.answered.emit(handle.result())
+
+    def stop(self) -> None:
+        if self.finished:
+            return
+        if self.handle is not None:
+            self.handle.cancel()  # still queued: it never runs
+        self.finished = True
+        self.cancelled.emit()
+
+    cancel = stop
+
+
 class AgentBridge(QObject):
     started = Signal()
     start_failed = Signal(str)
@@ -65,6 +128,7 @@ class AgentBridge(QObject):
         self.agent = None
         self.error: str | None = None
         self.loading_model = False  # a preload was asked for and the model is not loaded yet
+        self._watcher_error: str | None = None  # why the folder watcher stopped, if it did
         self._thread = TaskThread("agent", self)
 
     # --- life cycle -----------------------------------------------------------------------
@@ -75,7 +139,9 @@ class AgentBridge(QObject):
         from vlagent.worker import Agent
 
         agent = Agent(self.home, self.settings)
+        self._watcher_error = None
         agent.worker.add_listener(on_status=self._on_status, on_job=self._on_job)
+        agent.watcher.add_listener(on_status=lambda st: self._on_watch_status(agent, st))
         agent.start()
         self.agent = agent
 
@@ -111,7 +177,16 @@ class AgentBridge(QObject):
     def _on_status(self, status) -> None:
         if status.model_loaded:
             self.loading_model = False
-        self.status_changed.emit(dataclasses.replace(status, current=dict(status.current or {}) or None))
+        # The watcher's error (the data home deleted: the index is gone) is the agent's too.
+        error = status.error or self._watcher_error
+        self.status_changed.emit(dataclasses.replace(status, current=dict(status.current or {}) or None,
+                                                     error=error))
+
+    def _on_watch_status(self, agent, status) -> None:
+        """The watcher stopped on an error: the tray says so at once, as for the worker's own."""
+        if status.error and status.error != self._watcher_error:
+            self._watcher_error = status.error
+            self._on_status(agent.worker.status)
 
     def _on_job(self, report) -> None:
         self.job_finished.emit(report)
@@ -146,6 +221,18 @@ class AgentBridge(QObject):
                     reason=self.error or self.tr("still starting"))))
             return session
         session.attach(self.worker.ask(image_ids, question, history, on_token=session.token.emit))
+        return session
+
+
+    def ask_memory(self, question: str, parent=None) -> MemorySession:
+        """Ask about everything seen (:meth:`vlagent.worker.InferenceWorker.ask_memory`): the
+        answer streams into the session's ``token`` signal; it is stored with the images it cites."""
+        session = MemorySession(question, parent)
+        if self.worker is None:
+            session.fail_later(self.tr("The background worker is not running: {reason}").format(
+                reason=self.error or self.tr("still starting")))
+            return session
+        session.attach(self.worker.ask_memory(question, on_token=session.on_token))
         return session
 
 

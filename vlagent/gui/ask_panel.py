@@ -22,6 +22,7 @@ class AskPanel(QWidget):
         self.image_id: int | None = None
         self.history: list[dict] = []
         self.session = None
+        self._prefill = None  # the worker reading the shown image while the question is typed
         self._build()
         self._update_enabled()
 
@@ -62,6 +63,7 @@ class AskPanel(QWidget):
             return
         if self.session is not None:
             self.stop()
+        self._close_prefill()
         self.image_id = image_id
         self.history = []
         self.transcript.clear()
@@ -73,12 +75,38 @@ class AskPanel(QWidget):
             for r in earlier[-EARLIER_TURNS:]:
                 self.history += [{"role": "user", "text": r["prompt"]}, {"role": "assistant", "text": r["text"]}]
         self._update_enabled()
+        if self.isVisible():
+            self._start_prefill()
 
     def showEvent(self, event):
         super().showEvent(event)
         agent = self.backend.agent
         if agent is not None and agent.can_ask:
             agent.preload_model()  # the first question is answered sooner
+        self._start_prefill()
+
+    def hideEvent(self, event):
+        super().hideEvent(event)
+        self._close_prefill()
+
+    # --- reading the image while the question is typed -----------------------------------
+    def _start_prefill(self) -> None:
+        """While the Ask tab shows an image, the worker reads it (vision encoder and the
+        conversation so far), so only the question is left when it is asked. Only for the
+        image on screen: browsing results in the list view starts nothing."""
+        agent = self.backend.agent
+        worker = agent.worker if agent is not None else None
+        if self._prefill is not None or self.image_id is None or worker is None or not agent.can_ask:
+            return
+        try:
+            self._prefill = worker.prefill([self.image_id], list(self.history))
+        except Exception:  # an optimisation: the question is answered without it
+            self._prefill = None
+
+    def _close_prefill(self) -> None:
+        if self._prefill is not None:
+            self._prefill.close()  # stops the reading, or frees what it kept
+            self._prefill = None
 
     # --- asking ---------------------------------------------------------------------------
     def ask(self, question: str | None = None) -> None:

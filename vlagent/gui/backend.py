@@ -43,7 +43,48 @@ class Backend(QObject):
             if on_done:
                 on_done(ok)
 
-        self.writer.submit(lambda index: index.forget(image_id), done)
+        # As 'vlagent forget' does: its files stay out of the index while they are unchanged.
+        self.writer.submit(lambda index: index.forget(image_id, keep_out=True), done)
+
+    def import_files(self, paths: list[str], on_done: Callable[[list], None] | None = None,
+                     on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Index files the user handed over (dropped, pasted) as the app's captures are:
+        in place, source ``import``, their OCR (and model) jobs queued at screenshot priority.
+        ``on_done`` gets one :class:`~vlagent.ingest.pipeline.Outcome` per path."""
+        from vlagent.index.queue import PRIO_SCREENSHOT
+        from vlagent.ingest.pipeline import Ingestor
+
+        settings, home = self.settings, self.home
+
+        def work(index) -> list:
+            ingest = Ingestor(index, settings, home)
+            return [ingest.ingest_path(p, source="import", priority=PRIO_SCREENSHOT) for p in paths]
+
+        self.writer.submit(work, lambda outcomes: self._imported(outcomes, on_done), on_error)
+
+    def import_image(self, data: bytes, name: str = "pasted.png", on_done: Callable[[list], None] | None = None,
+                     on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Index an image that has no file (pasted): saved under the data home first, as uploads are."""
+        from vlagent.index.queue import PRIO_SCREENSHOT
+        from vlagent.ingest.pipeline import Ingestor
+
+        settings, home = self.settings, self.home
+
+        def work(index) -> list:
+            return [Ingestor(index, settings, home).ingest_bytes(data, source="import", name=name,
+                                                                 priority=PRIO_SCREENSHOT)]
+
+        self.writer.submit(work, lambda outcomes: self._imported(outcomes, on_done), on_error)
+
+    def _imported(self, outcomes: list, on_done: Callable[[list], None] | None) -> None:
+        if any(o.image_id is not None for o in outcomes):
+            from vlagent.index.queue import PRIO_SCREENSHOT
+
+            if self.agent is not None:
+                self.agent.wake(PRIO_SCREENSHOT)
+            self.index_changed.emit()
+        if on_done:
+            on_done(outcomes)
 
     def describe_again(self, image_id: int, on_done: Callable[[int], None] | None = None) -> None:
         """Queue a new description of the image at interactive priority."""

@@ -1,5 +1,6 @@
-"""The detail pane of the search window: the selected image (zoomable), its OCR text
-(selectable, Copy text), its description, questions about it, its files (Open, Show in
+"""The detail pane of the search window: the selected image (zoomable, its OCR lines on it:
+click or drag to copy, the search's words highlighted), its OCR text (selectable, Copy
+text), its description, questions about it, its files (Open, Show in
 folder), when it was seen and how long each result took."""
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vlagent.common import human_bytes
-from vlagent.gui.image_view import ImageView
+from vlagent.common import display_path, human_bytes
+from vlagent.gui.image_view import ImageView, highlight_terms
 from vlagent.gui.thumbnails import read_scaled
 
 if TYPE_CHECKING:
@@ -54,12 +55,14 @@ def _when(ts) -> str:
 class DetailPane(QWidget):
     forget_requested = Signal(int)
     describe_requested = Signal(int)
+    message = Signal(str)  # a short note for the status bar (e.g. what was copied)
 
     def __init__(self, backend, parent=None):
         super().__init__(parent)
         self.backend = backend
         self.detail: dict | None = None
         self.image_id: int | None = None
+        self._ask_for: int | None = None  # open the Ask tab, its question focused, when this image shows
         self._build()
         self.show_empty()
 
@@ -90,6 +93,7 @@ class DetailPane(QWidget):
 
         split = QSplitter(Qt.Orientation.Vertical)
         self.image_view = ImageView()
+        self.image_view.copied.connect(self._copied)
         split.addWidget(self.image_view)
         self.tabs = QTabWidget()
         split.addWidget(self.tabs)
@@ -138,7 +142,8 @@ class DetailPane(QWidget):
         il = QVBoxLayout(info_tab)
         self.paths = QListWidget()
         self.paths.setMaximumHeight(90)
-        self.paths.itemDoubleClicked.connect(lambda item: open_path(item.text()))
+        # The item shows display_path(); the file opened is the real path of its row.
+        self.paths.itemDoubleClicked.connect(lambda item: self._open_row(self.paths.row(item)))
         il.addWidget(QLabel(self.tr("Files")))
         il.addWidget(self.paths)
         row = QHBoxLayout()
@@ -174,6 +179,27 @@ class DetailPane(QWidget):
         self.ask_panel = panel
         self.tabs.insertTab(2, panel, self.tr("Ask"))
 
+    def ask_about(self, image_id: int) -> None:
+        """Show the image with the Ask tab open and its question box focused."""
+        self._ask_for = image_id
+        if image_id == self.image_id and self.detail is not None and self.detail["id"] == image_id:
+            self._open_ask()
+        else:
+            self.load(image_id)
+
+    def _open_ask(self) -> None:
+        self._ask_for = None
+        if self.ask_panel is not None:
+            self.tabs.setCurrentWidget(self.ask_panel)
+            self.ask_panel.question_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def set_highlight(self, query: str) -> None:
+        """Highlight the words of ``query`` (the search on screen) on the image."""
+        self.image_view.set_highlight(highlight_terms(query))
+
+    def _copied(self, _text: str, lines: int) -> None:
+        self.message.emit(self.tr("Copied 1 line") if lines == 1 else self.tr("Copied {n} lines").format(n=lines))
+
     # --- content --------------------------------------------------------------------------
     def show_empty(self) -> None:
         self.image_id = None
@@ -203,7 +229,7 @@ class DetailPane(QWidget):
         first = self.detail is None or self.detail["id"] != image_id
         self.detail = d
         self.stack.setCurrentWidget(self.page)
-        name = os.path.basename(d["path"]) if d["path"] else f"#{d['id']}"
+        name = display_path(os.path.basename(d["path"])) if d["path"] else f"#{d['id']}"
         self.title.setText(f"<b>{html.escape(name)}</b>")
         parts = [f"{d['width']}×{d['height']}", d["format"] or "", human_bytes(d["bytes"]),
                  self.tr("seen {when}").format(when=_when(d["first_seen"]))]
@@ -216,16 +242,20 @@ class DetailPane(QWidget):
         self._show_describe_state(d)
         self.paths.clear()
         for loc in d["locations"]:
-            self.paths.addItem(loc["path"] + (self.tr("  (gone)") if loc["gone_at"] else ""))
+            self.paths.addItem(display_path(loc["path"]) + (self.tr("  (gone)") if loc["gone_at"] else ""))
         has_file = bool(d["paths"])
         self.open_button.setEnabled(has_file)
         self.folder_button.setEnabled(has_file)
         self._fill_facts(d)
         self._fill_timings(d)
+        ocr = [r for r in d["results"] if r["kind"] == "ocr" and r.get("lines")]
+        self.image_view.set_text_lines(ocr[-1]["lines"] if ocr else [], (d["width"], d["height"]))
         if first:
             self._load_image(d)
         if self.ask_panel is not None:
             self.ask_panel.set_image(d)
+        if self._ask_for == image_id:
+            self._open_ask()
 
     def _show_describe_state(self, d: dict) -> None:
         agent = self.backend.agent
@@ -303,6 +333,10 @@ class DetailPane(QWidget):
         cursor = self.ocr_edit.textCursor()
         text = cursor.selectedText().replace("\u2029", "\n") if cursor.hasSelection() else self.ocr_text()
         QGuiApplication.clipboard().setText(text)
+
+    def _open_row(self, row: int) -> None:
+        if self.detail and 0 <= row < len(self.detail["locations"]):
+            open_path(self.detail["locations"][row]["path"])
 
     def _with_path(self, fn) -> None:
         if self.detail and self.detail["paths"]:

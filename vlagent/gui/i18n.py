@@ -22,6 +22,7 @@ from vlagent.resources import resource_path
 LANGUAGES = ("en", "zh")
 TS_NAME = "vlagent_zh_CN"
 _installed: list[QTranslator] = []
+_language = "en"  # the UI language install() chose last
 
 
 def ui_language(setting: str) -> str:
@@ -36,7 +37,8 @@ def install(app: QCoreApplication, setting: str) -> str:
     for tr in _installed:
         app.removeTranslator(tr)
     _installed.clear()
-    lang = ui_language(setting)
+    global _language
+    lang = _language = ui_language(setting)
     if lang == "zh":
         ours = QTranslator(app)
         if ours.load(str(resource_path("translations", TS_NAME + ".qm"))):
@@ -47,6 +49,16 @@ def install(app: QCoreApplication, setting: str) -> str:
             app.installTranslator(qt)
             _installed.append(qt)
     return lang
+
+
+def ui_locale() -> QLocale:
+    """The locale dates and numbers are written in: the UI language's (the system's own when
+    it speaks the UI's language)."""
+    system = QLocale.system()
+    chinese = system.language() == QLocale.Language.Chinese
+    if _language == "zh":
+        return system if chinese else QLocale(QLocale.Language.Chinese, QLocale.Country.China)
+    return QLocale(QLocale.Language.English, QLocale.Country.UnitedStates) if chinese else system
 
 
 # --- developer tools ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ so on a scaled screen the crop is still exact to the pixel.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from vlagent.capture.base import Rect, Shot
 from vlagent.capture.geometry import screen_regions, to_physical
 from vlagent.capture.region import set_region_selector
 from vlagent.gui.screens import ensure_qapplication, native_rect
+
+log = logging.getLogger(__name__)
 
 WINDOW_TITLE = "vlagent capture"
 DIM = QColor(0, 0, 0, 120)
@@ -221,6 +224,7 @@ class RegionOverlay(QObject):
         self.result: Region | None = None
         self.done = False
         self._shown = False
+        self._painted: set[int] = set()  # ids of the windows painted at least once
         hint = HINTS["zh" if _language(language) == "zh" else "en"]
         screens = QGuiApplication.screens()
         regions = screen_regions(shot, [native_rect(s) for s in screens])
@@ -268,10 +272,14 @@ class RegionOverlay(QObject):
         self.windows = []
         self.finished.emit(region)
 
-    def painted(self, _window: _ScreenWindow) -> None:
+    def painted(self, window: _ScreenWindow) -> None:
         if not self._shown:
             self._shown = True
             self.shown.emit(time.perf_counter())
+        if id(window) not in self._painted:
+            self._painted.add(id(window))
+            if len(self._painted) == len(self.windows):  # what tests driving it wait for
+                log.debug("region overlay painted on every screen")
 
 
 def select_region(shot: Shot, *, language: str = "auto",

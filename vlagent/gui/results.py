@@ -14,6 +14,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QRectF, QSize
 from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFont, QPalette, QTextDocument
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from vlagent.common import display_path
 from vlagent.index.search import HL_END, HL_START, Filters, highlight
 
 PAGE_SIZE = 30  # a screenful and then some; more pages load on scroll
@@ -40,20 +41,22 @@ def fetch_page(index, query: str, filters: Filters, sort: str, offset: int = 0, 
     if index is None:
         return ResultPage(query, [], offset, False, 0)
     page = index.search_page(query, filters=filters, limit=limit, offset=offset, sort=sort, look_ahead=True)
-    records = []
-    for hit in page.hits:
-        img = hit.image
-        records.append({
-            "id": img.id, "source": img.source, "first_seen": img.first_seen, "width": img.width,
-            "height": img.height, "bytes": img.bytes, "thumbnail": img.thumbnail_file, "gone_at": img.gone_at,
-            "path": img.path, "path_gone": int(img.path_gone), "description": img.description, "ocr": img.ocr,
-            "name": os.path.basename(img.path) if img.path else f"#{img.id}",
-            "snippet": hit.snippet or _excerpt(img.description or img.ocr or ""),
-            "score": hit.score,
-        })
+    records = [summary_record(hit.image, hit.snippet, hit.score) for hit in page.hits]
     t2 = time.perf_counter()
     return ResultPage(query, records, offset, bool(page.more), page.total,
                       search_ms=page.search_ms, fetch_ms=(t2 - t0) * 1000)
+
+
+def summary_record(img, snippet: str = "", score: float = 0.0) -> dict:
+    """What a list or the timeline shows of an image (an index ``ImageSummary``)."""
+    return {
+        "id": img.id, "source": img.source, "first_seen": img.first_seen, "width": img.width,
+        "height": img.height, "bytes": img.bytes, "thumbnail": img.thumbnail_file, "gone_at": img.gone_at,
+        "path": img.path, "path_gone": int(img.path_gone), "description": img.description, "ocr": img.ocr,
+        "name": display_path(os.path.basename(img.path)) if img.path else f"#{img.id}",
+        "snippet": snippet or _excerpt(img.description or img.ocr or ""),
+        "score": score,
+    }
 
 
 def _excerpt(text: str, width: int = 140) -> str:
@@ -100,7 +103,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return rec["name"]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return rec["path"]
+            return display_path(rec["path"]) if rec["path"] else None
         return None
 
     def set_page(self, page: ResultPage) -> None:
@@ -227,7 +230,7 @@ class ResultDelegate(QStyledItemDelegate):
         if rec["width"]:
             meta.append(f"{rec['width']}×{rec['height']}")
         if rec["path"]:
-            meta.append(os.path.dirname(rec["path"]))
+            meta.append(display_path(os.path.dirname(rec["path"])))
         painter.setPen(dim)
         mfm = painter.fontMetrics()
         painter.drawText(QRect(x, r.bottom() - meta_h, width, meta_h), Qt.AlignmentFlag.AlignLeft,
@@ -235,5 +238,5 @@ class ResultDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-__all__ = ["ResultPage", "fetch_page", "ResultsModel", "ResultDelegate", "snippet_html", "HL_START", "HL_END",
-           "PAGE_SIZE"]
+__all__ = ["ResultPage", "fetch_page", "summary_record", "ResultsModel", "ResultDelegate", "snippet_html", "HL_START",
+           "HL_END", "PAGE_SIZE"]

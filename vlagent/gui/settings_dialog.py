@@ -32,7 +32,7 @@ from vlagent.settings import SETTINGS, SettingError, coerce
 from vlagent.settings.declaration import sections
 
 # Tabs in this order; sections declared later (by other features) follow.
-SECTION_ORDER = ("general", "watch", "privacy", "capture", "vlm", "ocr", "ingest", "net", "api")
+SECTION_ORDER = ("general", "watch", "privacy", "capture", "vlm", "memory", "ocr", "ingest", "net", "api", "mcp")
 
 
 def setting_text(text: str) -> str:
@@ -57,7 +57,8 @@ class SettingsDialog(QDialog):
     def section_title(self, section: str) -> str:
         titles = {"general": self.tr("General"), "watch": self.tr("Watched folders"), "privacy": self.tr("Privacy"),
                   "capture": self.tr("Capture"), "vlm": self.tr("Model"), "ocr": self.tr("OCR"),
-                  "ingest": self.tr("Images"), "net": self.tr("Network"), "api": self.tr("API")}
+                  "ingest": self.tr("Images"), "net": self.tr("Network"), "api": self.tr("API"),
+                  "memory": self.tr("Ask all"), "mcp": self.tr("MCP")}
         return titles.get(section, section.capitalize())
 
     def _build(self) -> None:

@@ -111,6 +111,8 @@ class IndexThread(TaskThread):
             from vlagent.index.store import Index
 
             self._index = Index.open(self.home)
+        elif self._index is not None and self.create:
+            self._index.check_still_there()  # the data home deleted: no write into a lost file (IndexGone)
         return (self._index,)
 
     def close_thread(self) -> None:

@@ -1,8 +1,11 @@
-"""Thumbnails for the result list: decoded off the GUI thread, kept in a small LRU cache."""
+"""Thumbnails for the result list and the timeline: decoded off the GUI thread, kept in a
+small LRU cache. A load may say when it is no longer wanted (scrolled past before its turn
+came): it is then skipped, and asked for again when it is back on screen."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QImageReader, QPixmap
@@ -10,6 +13,7 @@ from PySide6.QtGui import QImage, QImageReader, QPixmap
 from vlagent.gui.tasks import TaskThread
 
 CACHE_SIZE = 600
+_SKIPPED = object()  # a load skipped because nobody wanted it any more
 
 
 class Thumbnails(QObject):
@@ -24,9 +28,10 @@ class Thumbnails(QObject):
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
         self._loading: set[str] = set()
         self._failed: set[str] = set()
+        self.loads_started = 0  # files read (or about to be): the list and timeline ask only for what is on screen
         self.tasks = TaskThread("thumbnails", self)
 
-    def get(self, path: str | None) -> QPixmap | None:
+    def get(self, path: str | None, still_wanted: Callable[[str], bool] | None = None) -> QPixmap | None:
         if not path or path in self._failed:
             return None
         pix = self._cache.get(path)
@@ -35,13 +40,22 @@ class Thumbnails(QObject):
             return pix
         if path not in self._loading:
             self._loading.add(path)
-            self.tasks.submit(lambda: read_scaled(path, self.size), lambda img: self._loaded(path, img),
+            self.loads_started += 1
+            self.tasks.submit(lambda: self._read(path, still_wanted), lambda img: self._loaded(path, img),
                               lambda _e: self._loaded(path, None))
         return None
 
-    def _loaded(self, path: str, image: QImage | None) -> None:
+    def _read(self, path: str, still_wanted: Callable[[str], bool] | None) -> object:
+        """On the thumbnails thread; ``still_wanted`` reads what the GUI thread last put on screen."""
+        if still_wanted is not None and not still_wanted(path):
+            return _SKIPPED
+        return read_scaled(path, self.size)
+
+    def _loaded(self, path: str, image: object) -> None:
         self._loading.discard(path)
-        if image is None or image.isNull():
+        if image is _SKIPPED:
+            return
+        if not isinstance(image, QImage) or image.isNull():
             self._failed.add(path)
         else:
             self._cache[path] = QPixmap.fromImage(image)

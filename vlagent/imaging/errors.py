@@ -48,6 +48,12 @@ class FileVanished(ImageInputError):
     code = "vanished"
 
 
+class BrokenLink(ImageInputError):
+    """A symbolic link whose target does not exist (or a loop of links)."""
+
+    code = "broken_link"
+
+
 class AccessDenied(ImageInputError):
     code = "permission"
 

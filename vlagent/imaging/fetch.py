@@ -76,22 +76,31 @@ def _connect(infos: list[tuple], timeout: float | None) -> socket.socket:
 
 
 class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to the checked addresses only. ``held`` keeps the socket after http.client lets
+    go of it: a response that ends the connection (HTTP/1.0, ``Connection: close``) makes
+    ``getresponse`` drop ``self.sock`` while the body is still to be read from it."""
+
+    held: socket.socket | None = None
+
     def __init__(self, host: str, port: int, infos: list[tuple], timeout: float):
         super().__init__(host, port, timeout=timeout)
         self._infos = infos
 
     def connect(self) -> None:
-        self.sock = _connect(self._infos, self.timeout)
+        self.sock = self.held = _connect(self._infos, self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
+    held: socket.socket | None = None  # as _PinnedHTTP.held
+
     def __init__(self, host: str, port: int, infos: list[tuple], timeout: float):
         self._tls = ssl.create_default_context()
         super().__init__(host, port, timeout=timeout, context=self._tls)
         self._infos = infos
 
     def connect(self) -> None:
-        self.sock = self._tls.wrap_socket(_connect(self._infos, self.timeout), server_hostname=self.host)
+        self.sock = self.held = self._tls.wrap_socket(_connect(self._infos, self.timeout),
+                                                      server_hostname=self.host)
 
 
 def fetch_url(url: str, limits: Limits = Limits()) -> bytes:
@@ -125,7 +134,8 @@ def fetch_url(url: str, limits: Limits = Limits()) -> bytes:
                                f"{limits.url_max_bytes:,}", source=url)
             buf = bytearray()
             while True:
-                conn.sock.settimeout(_remaining(deadline))
+                assert conn.held is not None  # connected by request()
+                conn.held.settimeout(_remaining(deadline))
                 chunk = resp.read1(CHUNK)  # whatever has arrived: read() would wait for all CHUNK bytes
                 if not chunk:
                     return bytes(buf)

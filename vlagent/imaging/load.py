@@ -1,9 +1,11 @@
 """Safe image loading from a path, raw bytes, base64, a ``data:`` URL or an http(s) URL.
 
 Every image that enters vlagent comes through here: byte and pixel limits are checked
-from the header before anything is decoded (decompression bombs), EXIF orientation is
-applied, any mode is converted to 8-bit RGB, and animated images give their first frame.
-Failures raise the typed errors of :mod:`vlagent.imaging.errors`.
+from the header before anything is decoded (decompression bombs), and so is whether the
+file can hold the pixels it claims (:mod:`vlagent.imaging.plausible`); EXIF orientation is
+applied, any mode is converted to 8-bit RGB (transparency flattened onto white, or onto
+black behind light content such as white text: :func:`flatten`), and animated images give
+their first frame. Failures raise the typed errors of :mod:`vlagent.imaging.errors`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import binascii
 import errno
 import hashlib
 import io
+import logging
 import os
 import re
 import stat
@@ -36,9 +39,13 @@ from vlagent.imaging.errors import (
     TooManyPixels,
     Unsupported,
 )
+from vlagent.imaging.formats import register_plugins
+from vlagent.imaging.plausible import least_bytes
 
 if TYPE_CHECKING:
     from vlagent.settings import Settings
+
+log = logging.getLogger(__name__)
 
 EXIF_ORIENTATION = 0x0112
 EXIF_IFD = 0x8769
@@ -57,12 +64,20 @@ ORIENTATION_FIX = {
 # Our own, configurable pixel limit decides (checked from the header, before decoding); PIL's
 # fixed one would only warn. Set once here: catch_warnings() is not safe across the ingest threads.
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+register_plugins()  # HEIC/HEIF (pillow-heif), AVIF (pillow-avif-plugin) when installed
 # What PIL raises on broken data, besides its own OSError subclasses.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, ZeroDivisionError,
                   KeyError, struct.error)
 
 # Modes Image.reduce handles directly (8-bit bands, or one 32-bit band).
 _REDUCIBLE_MODES = ("RGB", "RGBA", "L", "LA", "CMYK", "I", "F")
+_ALPHA_MODES = ("RGBA", "LA", "RGBa", "La", "PA")
+# Transparency is flattened this many pixels (a strip of whole rows) at a time: 16 MB of RGBA.
+_STRIP_PIXELS = 1 << 22
+# The outline of a transparent image's content is "light" (so it goes on black) above this
+# brightness, of 255: 60%. Mid tones stay on white, as they always were.
+_LIGHT_OUTLINE = 153
+_CLEAR_ALPHA = 8  # a pixel this transparent is background (exporters leave stray alphas of 1–2)
 
 
 @dataclass(frozen=True)
@@ -161,15 +176,23 @@ def load_bytes(data: bytes, limits: Limits = Limits(), *, name: str | None = Non
             img.seek(0)
     except _DECODE_ERRORS:
         frames = 1
-    exif = _exif(img)
-    orientation = exif.get(EXIF_ORIENTATION) if exif is not None else None
     try:
         if reduce_to and fmt == "JPEG":
             scale = reduce_to / max(w, h)
             if scale < 0.5:
                 img.draft(None, (max(1, int(w * scale + 0.999)), max(1, int(h * scale + 0.999))))
         img.load()
-        rgb = to_rgb(_reduce(img, reduce_to) if reduce_to else img)
+        # EXIF only now: for a PNG, getexif() loads the pixels itself, and a load that failed
+        # there (a truncated file) left PIL half set up, so the load above then failed with an
+        # internal TypeError instead of "image file is truncated".
+        exif = _exif(img)
+        orientation = exif.get(EXIF_ORIENTATION) if exif is not None else None
+        if reduce_to:
+            # Transparency's background is picked from the full image: a thumbnail shows what OCR reads.
+            background = flatten_background(img) if has_alpha(img) else None
+            rgb = to_rgb(_reduce(img, reduce_to, background), background)
+        else:
+            rgb = to_rgb(img)
         if orientation in ORIENTATION_FIX:
             rgb = rgb.transpose(ORIENTATION_FIX[orientation])
     except Image.DecompressionBombError as e:
@@ -179,15 +202,26 @@ def load_bytes(data: bytes, limits: Limits = Limits(), *, name: str | None = Non
     except Unsupported as e:
         raise Unsupported(f"{label}: {e}", source=name) from None
     except _DECODE_ERRORS as e:
-        msg = str(e) or e.__class__.__name__
-        kind = "truncated" if "truncated" in msg.lower() or isinstance(e, EOFError) else "corrupt"
-        raise CorruptImage(f"{label}: {kind} image data ({msg})", source=name) from None
+        raise CorruptImage(f"{label}: {_decode_failure(e)}", source=name) from None
     if orientation in (5, 6, 7, 8):
         w, h = h, w
     return LoadedImage(
         image=rgb, data=data, sha256=sha256 or hashlib.sha256(data).hexdigest(), format=fmt,
         width=w, height=h, mode=mode, frames=frames, taken_at=_taken_at(exif), name=name,
     )
+
+
+def _decode_failure(e: BaseException, what: str = "image data") -> str:
+    """Why the pixels (or the header) could not be decoded, in the file's terms. PIL's own errors (OSError,
+    SyntaxError, EOFError) say something about the file; anything else (TypeError, IndexError,
+    struct.error, ...) is a decoder tripping over bad data, and its text would only confuse."""
+    msg = str(e)
+    if isinstance(e, EOFError) or "truncated" in msg.lower():
+        return f"truncated {what} ({msg or 'the data ends early'})"
+    if isinstance(e, (OSError, SyntaxError)) and msg:
+        return f"truncated or corrupt {what} ({msg})"
+    log.debug("decoder error: %r", e)
+    return f"truncated or corrupt {what}"
 
 
 def _open_checked(data: bytes, label: str, name: str | None, limits: Limits) -> Image.Image:
@@ -200,7 +234,7 @@ def _open_checked(data: bytes, label: str, name: str | None, limits: Limits) -> 
     except UnidentifiedImageError:
         raise NotAnImage(f"{label}: not an image file (unrecognised format{_sniff(data)})", source=name) from None
     except _DECODE_ERRORS as e:
-        raise CorruptImage(f"{label}: corrupt image header ({e or e.__class__.__name__})", source=name) from None
+        raise CorruptImage(f"{label}: {_decode_failure(e, 'image header')}", source=name) from None
     w, h = img.size
     if w <= 0 or h <= 0:
         raise CorruptImage(f"{label}: image has no pixels ({w}x{h})", source=name)
@@ -208,37 +242,99 @@ def _open_checked(data: bytes, label: str, name: str | None, limits: Limits) -> 
         raise TooManyPixels(
             f"{label}: {w}x{h} = {w * h:,} pixels is over the limit of {limits.max_pixels:,} "
             "(possible decompression bomb)", source=name)
+    least = least_bytes(img.format, data)
+    if least is not None and len(data) < least:
+        # The decoder would fill in what is missing without a word: refused, not indexed as
+        # a picture that is mostly made up.
+        raise CorruptImage(
+            f"{label}: truncated image data: {len(data):,} bytes cannot hold {w}x{h} pixels "
+            f"(a {img.format} that size needs at least {least:,}; possible decompression bomb)", source=name)
     return img
 
 
-def _reduce(img: Image.Image, target: int) -> Image.Image:
+def _reduce(img: Image.Image, target: int, background: tuple[int, int, int] | None = None) -> Image.Image:
     """Shrink by an integer factor (fast box filter), keeping the longest side ≥ ``target``."""
     factor = max(img.size) // target
     if factor < 2:
         return img
     if img.mode not in _REDUCIBLE_MODES:
-        img = to_rgb(img)
+        img = to_rgb(img, background)
     return img.reduce(factor)
 
 
-def to_rgb(img: Image.Image) -> Image.Image:
-    """Any PIL mode to 8-bit RGB: alpha composited on white, high bit depths scaled down."""
+def to_rgb(img: Image.Image, background: tuple[int, int, int] | None = None) -> Image.Image:
+    """Any PIL mode to 8-bit RGB: transparency flattened (:func:`flatten`, onto ``background``
+    when given), high bit depths scaled down."""
     mode = img.mode
     if mode == "RGB":
         return img
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         return _scale_to_8bit(img).convert("RGB")
-    if mode in ("P", "PA"):
-        img = img.convert("RGBA" if "transparency" in img.info or mode == "PA" else "RGB")
-        mode = img.mode
-    if mode in ("RGBA", "LA", "RGBa", "La"):
-        rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
+    if has_alpha(img):
+        return flatten(img, background)
     try:
         return img.convert("RGB")  # 1, L, CMYK, YCbCr, …
     except ValueError:  # e.g. LAB, or a mode PIL can read but not convert
         raise Unsupported(f"colour mode {mode} is not supported") from None
+
+
+def has_alpha(img: Image.Image) -> bool:
+    return img.mode in _ALPHA_MODES or (img.mode == "P" and "transparency" in img.info)
+
+
+def flatten(img: Image.Image, background: tuple[int, int, int] | None = None) -> Image.Image:
+    """A transparent image composited onto a plain background: ``background``, else the one
+    :func:`flatten_background` picks. Done a strip of rows at a time, so a huge image costs
+    its RGB result and a strip, not several full-size RGBA copies."""
+    out = Image.new("RGB", img.size, background or flatten_background(img))
+    for box in _strips(img):
+        part = img.crop(box).convert("RGBA")
+        out.paste(part, box, part)  # blended by its own alpha
+    return out
+
+
+def flatten_background(img: Image.Image) -> tuple[int, int, int]:
+    """What the clear areas of a transparent image should show: white, like paper, unless
+    what borders them is light — white text, a light logo or UI element exported on a
+    transparent background, which would vanish on white — then black.
+
+    "What borders them" is the outer edge of the visible content: the visible pixels next to
+    a clear one, each weighing its alpha. The inside of a window or a photo does not count,
+    and a window's drop shadow, dark, is its outer edge: it stays on white."""
+    import numpy as np
+
+    total = weight = 0
+    h = img.height
+    for x0, y0, x1, y1 in _strips(img):
+        # One row more each side, so the edges between strips count; those rows are the
+        # neighbours' own and weigh nothing here.
+        top, bottom = max(0, y0 - 1), min(h, y1 + 1)
+        part = img.crop((x0, top, x1, bottom)).convert("RGBA")
+        alpha = np.asarray(part.getchannel("A"))
+        clear = alpha <= _CLEAR_ALPHA
+        if not clear.any():
+            continue
+        near_clear = np.zeros_like(clear)
+        near_clear[:, 1:] |= clear[:, :-1]
+        near_clear[:, :-1] |= clear[:, 1:]
+        near_clear[1:] |= clear[:-1]
+        near_clear[:-1] |= clear[1:]
+        edge = np.where(near_clear & ~clear, alpha, 0).astype(np.int32)
+        edge[: y0 - top] = 0
+        edge[edge.shape[0] - (bottom - y1):] = 0
+        luma = np.asarray(part.convert("L"), dtype=np.int32)
+        total += int((edge * luma).sum(dtype=np.int64))
+        weight += int(edge.sum(dtype=np.int64))
+    if weight and total / weight > _LIGHT_OUTLINE:
+        return (0, 0, 0)
+    return (255, 255, 255)
+
+
+def _strips(img: Image.Image):
+    """Boxes of whole rows, about ``_STRIP_PIXELS`` each, covering the image."""
+    rows = max(1, _STRIP_PIXELS // max(1, img.width))
+    for y in range(0, img.height, rows):
+        yield 0, y, img.width, min(img.height, y + rows)
 
 
 def _scale_to_8bit(img: Image.Image) -> Image.Image:

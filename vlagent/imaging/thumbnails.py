@@ -22,8 +22,11 @@ def thumbnail_relpath(sha256: str) -> str:
 
 def make_thumbnail(image: Image.Image, size: int) -> Image.Image:
     """At most ``size`` on the longest side. Pass an image already reduced to about twice
-    that (``load_bytes(..., reduce_to=2 * size)``): resizing a full-size one is the slow part."""
-    thumb = image.copy()
+    that (``load_bytes(..., reduce_to=2 * size)``): resizing a full-size one is the slow part.
+    One that is much larger is first reduced by an integer factor into a new, small image,
+    so a huge image is never copied whole."""
+    factor = max(image.size) // (2 * size)
+    thumb = image.reduce(factor) if factor >= 2 and image.mode in ("RGB", "RGBA", "L", "LA") else image.copy()
     thumb.thumbnail((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return thumb
 
@@ -34,9 +37,9 @@ def write_thumbnail(thumbnails_dir: Path, sha256: str, image: Image.Image, size:
     dest = thumbnails_dir / rel
     if dest.exists():
         return rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # in the data home: its owner's only
     partial = thumbnails_dir / PARTIAL_DIR
-    partial.mkdir(exist_ok=True)
+    partial.mkdir(mode=0o700, exist_ok=True)
     thumb = make_thumbnail(image, size)
     fd, tmp = tempfile.mkstemp(prefix=sha256[:16] + ".", suffix=".jpg", dir=partial)
     try:

@@ -154,11 +154,58 @@ def sqlite3_complete(text: str) -> bool:
     return sqlite3.complete_statement(text)
 
 
+# Image ids are never reused: an id is a stored link (``vlagent show 12``, ``/v1/images/12``, a
+# note someone kept), and with a plain INTEGER PRIMARY KEY forgetting the newest image handed its
+# id to the next one. AUTOINCREMENT needs the table rebuilt (SQLite's "12-step" ALTER TABLE;
+# :func:`migrate` runs it with foreign keys off, so dropping the old table cascades nowhere, and
+# checks them before committing). The table and its indexes come back exactly as V1 made them.
+# Ids forgotten before this upgrade above the highest one left cannot be known; from here on
+# sqlite_sequence keeps the highest id ever given.
+V3_IMAGES_AUTOINCREMENT = """
+CREATE TABLE images_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256 TEXT NOT NULL UNIQUE,
+    width INTEGER,
+    height INTEGER,
+    format TEXT,
+    bytes INTEGER,
+    mtime REAL,
+    source TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    taken_at REAL,
+    thumbnail TEXT,
+    gone_at REAL
+);
+INSERT INTO images_new(id, sha256, width, height, format, bytes, mtime, source, first_seen, taken_at, thumbnail,
+                       gone_at)
+    SELECT id, sha256, width, height, format, bytes, mtime, source, first_seen, taken_at, thumbnail, gone_at
+    FROM images ORDER BY id;
+DROP TABLE images;
+ALTER TABLE images_new RENAME TO images;
+CREATE INDEX images_first_seen ON images(first_seen);
+"""
+
+# Paths the user forgot (``vlagent forget``, the app's Forget): ingest (watch, backfill,
+# ``index DIR``) skips them while the file holds what was forgotten (same size and mtime, or the
+# same content), unless the user names the file (``vlagent index FILE``) or forces it. Paths
+# are stored encoded as in ``locations`` (vlagent.index.textcodec).
+V4_FORGOTTEN = """
+CREATE TABLE forgotten (
+    path TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    size INTEGER,
+    mtime REAL,
+    at REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema: images, locations, results, jobs, failures, search", _sql(V1_SCHEMA)),
     # Without it, enqueue's duplicate check scanned every pending job (quadratic ingest) and
     # forgetting an image scanned the whole jobs table for its ON DELETE CASCADE.
     (2, "index jobs by image", _sql("CREATE INDEX jobs_image ON jobs(image_id, kind);")),
+    (3, "image ids are never reused (AUTOINCREMENT)", _sql(V3_IMAGES_AUTOINCREMENT)),
+    (4, "forgotten paths stay out of the index", _sql(V4_FORGOTTEN)),
 ]
 
 
@@ -171,27 +218,48 @@ def applied_versions(db: Database) -> set[int]:
 
 
 def migrate(db: Database) -> list[int]:
-    """Apply pending migrations; returns the versions applied now."""
+    """Apply pending migrations; returns the versions applied now.
+
+    Foreign keys are off while they run (a rebuilt table is dropped and renamed: with them on,
+    the drop would cascade into every row that refers to it) and checked before each commit."""
     done = applied_versions(db)
     todo = [m for m in MIGRATIONS if m[0] not in done]
+    if not todo:
+        return []
     applied = []
-    for version, name, fn in todo:
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have applied it while we waited for the lock.
-            if db.conn.execute("SELECT 1 FROM _migrations WHERE version = ?", (version,)).fetchone():
+    # A no-op inside a transaction, so it is switched here, between them.
+    fk_on = bool(db.conn.execute("PRAGMA foreign_keys").fetchone()[0])
+    db.conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for version, name, fn in todo:
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have applied it while we waited for the lock.
+                if db.conn.execute("SELECT 1 FROM _migrations WHERE version = ?", (version,)).fetchone():
+                    db.conn.execute("ROLLBACK")
+                    continue
+                dangling = _dangling_references(db)
+                fn(db)
+                broken = _dangling_references(db) - dangling
+                if broken:
+                    raise RuntimeError(f"migration {version} ({name}) broke {broken} references")
+                db.conn.execute(
+                    "INSERT INTO _migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, time.time()))
+                db.conn.execute("COMMIT")
+            except BaseException:
                 db.conn.execute("ROLLBACK")
-                continue
-            fn(db)
-            db.conn.execute(
-                "INSERT INTO _migrations(version, name, applied_at) VALUES (?, ?, ?)", (version, name, time.time())
-            )
-            db.conn.execute("COMMIT")
-        except BaseException:
-            db.conn.execute("ROLLBACK")
-            raise
-        applied.append(version)
+                raise
+            applied.append(version)
+    finally:
+        if fk_on:
+            db.conn.execute("PRAGMA foreign_keys = ON")
     return applied
+
+
+def _dangling_references(db: Database) -> int:
+    """How many rows refer to a row that does not exist (0 in any index vlagent wrote)."""
+    return len(db.conn.execute("PRAGMA foreign_key_check").fetchall())
 
 
 def schema_version(db: Database) -> int:

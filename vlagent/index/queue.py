@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vlagent.index.db import transaction
+from vlagent.index.textcodec import to_db
 
 if TYPE_CHECKING:
     from vlagent.index.store import Index
@@ -98,10 +99,14 @@ class JobQueue:
             return cur.lastrowid
 
     def claim(self, worker: str, *, kinds: Iterable[str] | None = None, limit: int | dict[str, int] = 1,
-              lease_s: float = LEASE_S) -> list[Job]:
+              lease_s: float = LEASE_S, image_ids: Iterable[int] | None = None) -> list[Job]:
         """Take the most urgent pending job, plus up to ``limit - 1`` more of the same kind and
-        priority (``limit`` may map kind → batch size)."""
+        priority (``limit`` may map kind → batch size). ``image_ids``: only jobs of these images."""
         kinds = tuple(kinds or JOB_KINDS)
+        images = tuple(image_ids) if image_ids is not None else None
+        if images is not None and not images:
+            return []
+        of_images = f" AND image_id IN ({','.join('?' * len(images))})" if images is not None else ""
         now = time.time()
         with transaction(self.index.db):
             self._recover_expired(now)
@@ -109,8 +114,8 @@ class JobQueue:
             marks = ",".join("?" * len(kinds))
             first = self.conn.execute(
                 f"SELECT id, image_id, kind, priority, attempts, payload FROM jobs WHERE state = 'pending'"
-                f" AND kind IN ({marks}) ORDER BY priority DESC, id LIMIT 1",
-                kinds,
+                f" AND kind IN ({marks}){of_images} ORDER BY priority DESC, id LIMIT 1",
+                (*kinds, *(images or ())),
             ).fetchone()
             if first is None:
                 return []
@@ -121,8 +126,8 @@ class JobQueue:
                 # A batch shares the first job's kind and priority so urgent work is never held back.
                 rows += self.conn.execute(
                     "SELECT id, image_id, kind, priority, attempts, payload FROM jobs WHERE state = 'pending'"
-                    " AND kind = ? AND priority = ? AND id != ? ORDER BY id LIMIT ?",
-                    (first[2], first[3], first[0], limit - 1),
+                    f" AND kind = ? AND priority = ? AND id != ?{of_images} ORDER BY id LIMIT ?",
+                    (first[2], first[3], first[0], *(images or ()), limit - 1),
                 ).fetchall()
             ids = [r[0] for r in rows]
             self.conn.execute(
@@ -185,7 +190,7 @@ class JobQueue:
             state = "pending" if retry and r and r[0] < MAX_ATTEMPTS else "failed"
             self.conn.execute(
                 "UPDATE jobs SET state = ?, error = ?, worker = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
-                (state, error[:4000], time.time(), job_id),
+                (state, to_db(error[:4000]), time.time(), job_id),
             )
             return state
 
@@ -216,13 +221,18 @@ class JobQueue:
     def get(self, job_id: int) -> dict[str, Any] | None:
         return self.index.query_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
 
-    def pending_count(self, kinds: Iterable[str] | None = None) -> int:
+    def pending_count(self, kinds: Iterable[str] | None = None, *, image_ids: Iterable[int] | None = None) -> int:
+        """Pending and running jobs of ``kinds``; only those of ``image_ids`` when given."""
         kinds = tuple(kinds or JOB_KINDS)
-        n: int = self.conn.execute(
-            "SELECT count(*) FROM jobs WHERE state IN ('pending','running')"
-            f" AND kind IN ({','.join('?' * len(kinds))})",
-            kinds).fetchone()[0]
-        return n
+        sql = ("SELECT count(*) FROM jobs WHERE state IN ('pending','running')"
+               f" AND kind IN ({','.join('?' * len(kinds))})")
+        if image_ids is None:
+            n: int = self.conn.execute(sql, kinds).fetchone()[0]
+            return n
+        ids = list(image_ids)
+        return sum(self.conn.execute(sql + f" AND image_id IN ({','.join('?' * len(chunk))})",
+                                     (*kinds, *chunk)).fetchone()[0]
+                   for chunk in (ids[i:i + 900] for i in range(0, len(ids), 900)))
 
     def counts(self) -> dict[str, int]:
         out = {"pending": 0, "running": 0, "done": 0, "failed": 0}

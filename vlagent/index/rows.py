@@ -65,3 +65,14 @@ class PurgeCandidate:
 
     image_id: int
     gone_at: float
+
+
+@dataclass(frozen=True)
+class ForgottenPath:
+    """A path whose image the user forgot: ingest leaves it out while it holds the same file."""
+
+    path: str
+    sha256: str  # the content that was forgotten
+    size: int | None  # the file's size and mtime when it was forgotten
+    mtime: float | None
+    at: float  # when it was forgotten

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from vlagent.index.segment import index_text
+from vlagent.index.textcodec import from_db
 
 FIELDS = ("names", "ocr", "description", "answers")
 # In indexed text CJK comes as 1- and 2-character tokens, so 4+ word characters are other words.
@@ -32,6 +33,7 @@ _LONG_WORD = re.compile(r"[^\W_]{4,}")
 # Filter tokens start with a private-use character: unicode61 keeps it as a letter, while
 # normalize() strips it from every text and query, so no user text can produce one.
 FILTER_MARK = "\ue000"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -47,8 +49,8 @@ class Doc:
     answers: list[str] = field(default_factory=list)
 
     def text(self, name: str) -> str:
-        if name == "names":
-            return "\n".join(os.path.basename(p) for p in self.paths)
+        if name == "names":  # bytes that are not UTF-8 (lone surrogates) cannot be indexed: U+FFFD
+            return "\n".join(_SURROGATE.sub("\ufffd", os.path.basename(p)) for p in self.paths)
         return "\n".join(getattr(self, name))
 
     def indexed(self) -> tuple[str, ...]:
@@ -92,7 +94,7 @@ def load(conn: sqlite3.Connection, image_ids: Sequence[int]) -> dict[int, Doc]:
             docs[iid] = Doc(iid, source, first_seen)
         for iid, path in conn.execute(
                 f"SELECT image_id, path FROM locations WHERE image_id IN ({marks}) ORDER BY seen_at, id", chunk):
-            docs[iid].paths.append(path)
+            docs[iid].paths.append(from_db(path))
         for iid, kind, prompt, text in conn.execute(
                 f"SELECT image_id, kind, prompt, text FROM results WHERE image_id IN ({marks})"
                 " ORDER BY created_at, id", chunk):

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vlagent.index import search_docs
-from vlagent.index.db import Database, connect
+from vlagent.index.db import Database, check_not_gone, connect
 from vlagent.index.db import transaction as db_transaction
 from vlagent.index.migrations import schema_version
-from vlagent.index.rows import HitPage, HitRow, ImageSummary, PurgeCandidate
+from vlagent.index.rows import ForgottenPath, HitPage, HitRow, ImageSummary, PurgeCandidate
 from vlagent.index.search import SNIPPET_WIDTH, Filters, Page, search
+from vlagent.index.textcodec import from_db, opt_from_db, to_db
 
 if TYPE_CHECKING:
     from vlagent.home import Home
@@ -86,8 +87,15 @@ class Index:
     @classmethod
     def open(cls, home: Home, *, readonly: bool = False) -> Index:
         if not readonly:
+            check_not_gone(home.db_path)  # before ensure(): a vanished home is not made again
             home.ensure()
         return cls(connect(home.db_path, readonly=readonly), home.thumbnails)
+
+    def check_still_there(self) -> None:
+        """Raise :class:`~vlagent.index.db.IndexGone` when this connection's database file is
+        no longer at its path (the data home was deleted or its disk unmounted): what is
+        written from then on would be lost. Long-running threads call it before their work."""
+        self.db.check_still_there()
 
     def close(self) -> None:
         self.conn.close()
@@ -128,13 +136,14 @@ class Index:
         return self.query_one("SELECT * FROM images WHERE id = ?", (image_id,))
 
     def location(self, path: str) -> Record | None:
-        return self.query_one("SELECT * FROM locations WHERE path = ?", (path,))
+        r = self.query_one("SELECT * FROM locations WHERE path = ?", (to_db(path),))
+        return None if r is None else _paths_from_db(r)
 
     def unchanged_location(self, path: str, size: int, mtime: float) -> int | None:
         """The image id at ``path`` when the file's size and mtime match what was indexed."""
         r = self.conn.execute(
             "SELECT image_id FROM locations WHERE path = ? AND size = ? AND mtime = ? AND gone_at IS NULL",
-            (path, size, mtime),
+            (to_db(path), size, mtime),
         ).fetchone()
         return int(r[0]) if r else None
 
@@ -142,24 +151,26 @@ class Index:
         sql = "SELECT * FROM locations WHERE image_id = ?"
         if not include_gone:
             sql += " AND gone_at IS NULL"
-        return self.query(sql + " ORDER BY seen_at", (image_id,))
+        return [_paths_from_db(r) for r in self.query(sql + " ORDER BY seen_at", (image_id,))]
 
     def live_paths_under(self, folder: str, *, after: str | None = None, limit: int | None = None) -> list[str]:
         """The paths of present files under ``folder`` (at any depth), in path order; with
         ``after``, only those sorting after it (to page through a big folder)."""
+        folder = to_db(folder)  # the encoding keeps prefixes: the folder's range holds its paths
         lo = folder.rstrip(os.sep) + os.sep
         hi = folder.rstrip(os.sep) + chr(ord(os.sep) + 1)
         sql = "SELECT path FROM locations WHERE gone_at IS NULL AND path > ? AND path < ? ORDER BY path"
-        params: list[Any] = [lo if after is None else max(after, lo), hi]
+        params: list[Any] = [lo if after is None else max(to_db(after), lo), hi]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [r[0] for r in self.conn.execute(sql, params)]
+        return [from_db(r[0]) for r in self.conn.execute(sql, params)]
 
     def add_image(self, *, sha256: str, width: int, height: int, format: str | None, bytes: int,
                   mtime: float | None, source: str, taken_at: float | None = None,
-                  thumbnail: str | None = None) -> tuple[int, bool]:
-        """Insert an image by content hash; returns (id, created)."""
+                  thumbnail: str | None = None, first_seen: float | None = None) -> tuple[int, bool]:
+        """Insert an image by content hash; returns (id, created). ``first_seen``: now, unless
+        given (an import of records seen earlier, a generated corpus)."""
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
         with db_transaction(self.db):
@@ -170,12 +181,14 @@ class Index:
             cur = self.conn.execute(
                 "INSERT INTO images(sha256, width, height, format, bytes, mtime, source, first_seen, taken_at,"
                 " thumbnail) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (sha256, width, height, format, bytes, mtime, source, time.time(), taken_at, thumbnail),
+                (sha256, width, height, format, bytes, mtime, source,
+                 time.time() if first_seen is None else first_seen, taken_at, thumbnail),
             )
             return _rowid(cur), True
 
     def set_location(self, image_id: int, path: str, *, size: int | None, mtime: float | None) -> None:
         """Record that ``path`` holds image ``image_id`` (replacing what the path held before)."""
+        path = to_db(path)
         with db_transaction(self.db):
             old = self.conn.execute("SELECT image_id FROM locations WHERE path = ?", (path,)).fetchone()
             self.conn.execute(
@@ -185,6 +198,7 @@ class Index:
                 (image_id, path, size, mtime, time.time()),
             )
             self.conn.execute("UPDATE images SET gone_at = NULL WHERE id = ?", (image_id,))
+            self.conn.execute("DELETE FROM forgotten WHERE path = ?", (path,))  # indexed again on purpose
             if old is None or old[0] != image_id:
                 self.refresh_search_doc(image_id)
                 if old is not None:
@@ -192,10 +206,13 @@ class Index:
 
     def move_location(self, old_path: str, new_path: str) -> int | None:
         """A file was renamed or moved: repoint its location (no re-hash, no re-OCR)."""
+        old_path, new_path = to_db(old_path), to_db(new_path)
         with db_transaction(self.db):
             r = self.conn.execute("SELECT image_id FROM locations WHERE path = ?", (old_path,)).fetchone()
-            if r is None:
+            if r is None:  # a forgotten file renamed stays forgotten
+                self.conn.execute("UPDATE OR REPLACE forgotten SET path = ? WHERE path = ?", (new_path, old_path))
                 return None
+            self.conn.execute("DELETE FROM forgotten WHERE path = ?", (new_path,))
             displaced = self.conn.execute("SELECT image_id FROM locations WHERE path = ?", (new_path,)).fetchone()
             self.conn.execute("DELETE FROM locations WHERE path = ?", (new_path,))
             if displaced is not None and displaced[0] != r[0]:
@@ -211,6 +228,7 @@ class Index:
     def mark_gone(self, path: str, *, at: float | None = None) -> int | None:
         """The file at ``path`` disappeared. Returns the image id it held, if any."""
         at = at or time.time()
+        path = to_db(path)
         with db_transaction(self.db):
             r = self.conn.execute("SELECT image_id FROM locations WHERE path = ? AND gone_at IS NULL",
                                   (path,)).fetchone()
@@ -235,12 +253,20 @@ class Index:
             return None
         return self.thumbnails_dir / relpath
 
-    def forget(self, image_id: int) -> bool:
-        """Remove an image, its locations, results, jobs, search entry and thumbnail."""
+    def forget(self, image_id: int, *, keep_out: bool = False) -> bool:
+        """Remove an image, its locations, results, jobs, search entry and thumbnail. Its id is
+        never given to another image. ``keep_out`` (what a user's forget does): its paths are
+        recorded as forgotten, so ingest skips them while they hold what was forgotten
+        (:meth:`forgotten_path`), until the file is named explicitly or indexed with force."""
         image = self.image(image_id)
         if image is None:
             return False
         with db_transaction(self.db):
+            if keep_out:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO forgotten(path, sha256, size, mtime, at)"
+                    " SELECT path, ?, size, mtime, ? FROM locations WHERE image_id = ?",
+                    (image["sha256"], time.time(), image_id))
             # search_docs first so its delete trigger can remove the FTS entry with old values.
             self.conn.execute("DELETE FROM search_docs WHERE image_id = ?", (image_id,))
             self.conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
@@ -248,6 +274,16 @@ class Index:
         if thumb is not None:
             thumb.unlink(missing_ok=True)
         return True
+
+    def forgotten_path(self, path: str) -> ForgottenPath | None:
+        """What was forgotten at ``path`` (by ``forget(..., keep_out=True)``), if anything."""
+        r = self.conn.execute("SELECT sha256, size, mtime, at FROM forgotten WHERE path = ?",
+                              (to_db(path),)).fetchone()
+        return None if r is None else ForgottenPath(path, r[0], r[1], r[2], r[3])
+
+    def forgotten_file_touched(self, path: str, *, size: int | None, mtime: float | None) -> None:
+        """A forgotten file was rewritten with the same content: note its new size and mtime."""
+        self.conn.execute("UPDATE forgotten SET size = ?, mtime = ? WHERE path = ?", (size, mtime, to_db(path)))
 
     def purge_candidates(self, gone_before: float, limit: int | None = None) -> list[PurgeCandidate]:
         """Images gone (no present file left) since before ``gone_before``, longest gone first;
@@ -373,14 +409,28 @@ class Index:
         (image_id, sha256, source, width, height, fmt, nbytes, first_seen, taken_at, thumbnail, gone_at,
          locations, description, ocr) = r
         locs = sorted(json.loads(locations))  # [n, path, gone], numbered in the order first seen
-        live = tuple(path for _, path, gone in locs if not gone)
-        path, path_gone = (live[0], False) if live else (locs[0][1], True) if locs else (None, False)
+        live = tuple(from_db(path) for _, path, gone in locs if not gone)
+        path, path_gone = (live[0], False) if live else (from_db(locs[0][1]), True) if locs else (None, False)
         thumb = self.thumbnail_path({"thumbnail": thumbnail})
         return ImageSummary(
             id=image_id, sha256=sha256, source=source, width=width, height=height, format=fmt, bytes=nbytes,
             first_seen=first_seen, taken_at=taken_at, gone_at=gone_at, thumbnail=thumbnail,
             thumbnail_file=str(thumb) if thumb else None, path=path, path_gone=path_gone, paths=live,
             description=description, ocr=ocr)
+
+    # --- the timeline (everything seen, newest first, by local day) ----------------------
+    def timeline_days(self) -> list[tuple[str, int]]:
+        """(local day ``YYYY-MM-DD``, images first seen that day), newest day first."""
+        return [(day, n) for day, n in self.conn.execute(
+            "SELECT date(first_seen, 'unixepoch', 'localtime') AS day, count(*) FROM images"
+            " GROUP BY day ORDER BY day DESC")]
+
+    def timeline_page(self, offset: int, limit: int) -> list[ImageSummary]:
+        """``limit`` images from ``offset`` in the timeline's order (first seen, newest first)."""
+        ids = [r[0] for r in self.conn.execute(
+            "SELECT id FROM images ORDER BY first_seen DESC, id DESC LIMIT ? OFFSET ?", (limit, offset))]
+        found = self.image_summaries(ids)
+        return [found[i] for i in ids if i in found]
 
     def summaries(self, image_ids: list[int]) -> dict[int, Record]:
         """:meth:`image_summaries` as dicts (id, source, first_seen, width, height, bytes,
@@ -398,16 +448,18 @@ class Index:
 
     # --- per-item failures ------------------------------------------------------------
     def record_failure(self, path: str, error_type: str, message: str) -> None:
+        path, message = to_db(path), to_db(message)  # a message quotes the path
         with db_transaction(self.db):
             self.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
             self.conn.execute("INSERT INTO failures(path, error_type, error, at) VALUES (?,?,?,?)",
                               (path, error_type, message, time.time()))
 
     def clear_failure(self, path: str) -> None:
-        self.conn.execute("DELETE FROM failures WHERE path = ?", (path,))
+        self.conn.execute("DELETE FROM failures WHERE path = ?", (to_db(path),))
 
     def failures(self, limit: int = 100) -> list[Record]:
-        return self.query("SELECT * FROM failures ORDER BY at DESC LIMIT ?", (limit,))
+        return [_paths_from_db(r, "path", "error")
+                for r in self.query("SELECT * FROM failures ORDER BY at DESC LIMIT ?", (limit,))]
 
     # --- views ------------------------------------------------------------------------
     def detail(self, image_id: int) -> Record | None:
@@ -420,8 +472,8 @@ class Index:
         img["results"] = self.results(image_id)
         img["ocr_text"] = self.latest_text(image_id, "ocr")
         img["description"] = self.latest_text(image_id, "description")
-        img["jobs"] = self.query("SELECT id, kind, state, attempts, error FROM jobs WHERE image_id = ? ORDER BY id",
-                                 (image_id,))
+        img["jobs"] = [_paths_from_db(j, "error") for j in self.query(
+            "SELECT id, kind, state, attempts, error FROM jobs WHERE image_id = ? ORDER BY id", (image_id,))]
         return img
 
     def stats(self) -> dict[str, Any]:
@@ -449,6 +501,14 @@ class Index:
                 if d:
                     yield d
             last = rows[-1]["id"]
+
+
+def _paths_from_db(record: Record, *keys: str) -> Record:
+    """``record`` with its stored texts (``path`` unless ``keys`` says) decoded back: see
+    :mod:`vlagent.index.textcodec`."""
+    for key in keys or ("path",):
+        record[key] = opt_from_db(record[key])
+    return record
 
 
 def _json(v: Any) -> str | None:

@@ -13,6 +13,15 @@ if TYPE_CHECKING:
     from vlagent.settings.store import Settings
 
 
+# Why a folder walk passes over an entry (a file, or a folder and all it holds).
+SKIP_REASONS = {
+    "not_image": "not an image type this installation opens",
+    "hidden": "hidden (watch.include_hidden)",
+    "excluded": "matches watch.exclude",
+    "excluded_folder": "an excluded folder (privacy.excluded_folders, or vlagent's own data)",
+}
+
+
 @dataclass(frozen=True)
 class FileFilter:
     extensions: frozenset[str]
@@ -23,35 +32,50 @@ class FileFilter:
     @classmethod
     def from_settings(cls, settings: Settings, home: Home | None = None) -> FileFilter:
         """``home``: the data home, whose own files (thumbnails, models, logs) are never
-        indexed — thumbnails would come back as images of themselves."""
+        indexed — thumbnails would come back as images of themselves. With no
+        ``ingest.extensions`` set, the extensions are those of every image type this
+        installation opens (:func:`vlagent.imaging.formats.supported_extensions`)."""
         view = settings.view
         excluded = [os.path.abspath(os.path.expanduser(p)) for p in view.privacy.excluded_folders]
         if home is not None:
             excluded += [os.path.abspath(d) for d in (home.thumbnails, home.models, home.logs)]
+        extensions = frozenset(e.lower().lstrip(".") for e in view.ingest.extensions)
+        if not extensions:
+            from vlagent.imaging.formats import supported_extensions
+
+            extensions = supported_extensions()
         return cls(
-            extensions=frozenset(e.lower().lstrip(".") for e in view.ingest.extensions),
+            extensions=extensions,
             exclude=tuple(view.watch.exclude),
             include_hidden=view.watch.include_hidden,
             excluded_folders=tuple(excluded),
         )
 
     def dir_allowed(self, path: str) -> bool:
-        name = os.path.basename(path.rstrip(os.sep))
-        if not self.include_hidden and name.startswith("."):
-            return False
-        for pat in self.exclude:
-            if pat.endswith("/") and fnmatch.fnmatch(name, pat[:-1]):
-                return False
-        return not self.in_excluded_folder(path)
+        return self.dir_skip_reason(path) is None
 
     def file_allowed(self, path: str) -> bool:
+        return self.file_skip_reason(path) is None
+
+    def dir_skip_reason(self, path: str) -> str | None:
+        """Why a walk does not enter this folder (a key of :data:`SKIP_REASONS`), or None."""
+        name = os.path.basename(path.rstrip(os.sep))
+        if not self.include_hidden and name.startswith("."):
+            return "hidden"
+        for pat in self.exclude:
+            if pat.endswith("/") and fnmatch.fnmatch(name, pat[:-1]):
+                return "excluded"
+        return "excluded_folder" if self.in_excluded_folder(path) else None
+
+    def file_skip_reason(self, path: str) -> str | None:
+        """Why a walk passes over this file (a key of :data:`SKIP_REASONS`), or None."""
         name = os.path.basename(path)
         if not self.include_hidden and name.startswith("."):
-            return False
+            return "hidden"
+        if any(not pat.endswith("/") and fnmatch.fnmatch(name, pat) for pat in self.exclude):
+            return "excluded"
         ext = os.path.splitext(name)[1].lower().lstrip(".")
-        if ext not in self.extensions:
-            return False
-        return not any(not pat.endswith("/") and fnmatch.fnmatch(name, pat) for pat in self.exclude)
+        return None if ext in self.extensions else "not_image"
 
     def path_allowed(self, path: str, root: str | None = None) -> bool:
         """A file path, checking every folder between ``root`` and the file too."""
@@ -70,10 +94,13 @@ class FileFilter:
 
 
 def iter_files(paths: Iterable[str | os.PathLike], flt: FileFilter,
-               on_error=None) -> Iterator[str]:
+               on_error=None, on_skip=None) -> Iterator[str]:
     """Absolute paths of image files: explicit files as given (any extension), folders walked.
 
     Symlinked folders are followed once; a loop is detected by (device, inode).
+    ``on_error(path, exc)``: a path that cannot be listed; ``on_skip(path, reason)``: a file
+    (or a folder, once for all it holds) that a walk passes over, ``reason`` a key of
+    :data:`SKIP_REASONS`.
     """
     for p in paths:
         p = os.path.abspath(os.path.expanduser(os.fspath(p)))
@@ -83,14 +110,14 @@ def iter_files(paths: Iterable[str | os.PathLike], flt: FileFilter,
                                        "vlagent's own thumbnails/models/logs); not indexed"))
             continue
         if os.path.isdir(p):
-            yield from _walk(p, flt, on_error)
+            yield from _walk(p, flt, on_error, on_skip)
         elif os.path.lexists(p):
             yield p
         elif on_error:
             on_error(p, FileNotFoundError(f"{p}: no such file or folder"))
 
 
-def _walk(root: str, flt: FileFilter, on_error) -> Iterator[str]:
+def _walk(root: str, flt: FileFilter, on_error, on_skip) -> Iterator[str]:
     seen: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
@@ -118,9 +145,12 @@ def _walk(root: str, flt: FileFilter, on_error) -> Iterator[str]:
                 is_dir = entry.is_dir(follow_symlinks=True)
             except OSError:
                 is_dir = False
-            if is_dir:
-                if flt.dir_allowed(entry.path):
-                    subdirs.append(entry.path)
-            elif flt.file_allowed(entry.path):
+            reason = flt.dir_skip_reason(entry.path) if is_dir else flt.file_skip_reason(entry.path)
+            if reason is not None:
+                if on_skip:
+                    on_skip(entry.path, reason)
+            elif is_dir:
+                subdirs.append(entry.path)
+            else:
                 yield entry.path
         stack.extend(reversed(subdirs))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vlagent.index.queue import new_worker_id
-from vlagent.jobs.runner import JobRunner
+from vlagent.jobs.runner import JobRunner, Step
 from vlagent.jobs.steps import AskStep, ImageStep, OcrStep
 from vlagent.vlm.factory import LazyEngine
 from vlagent.vlm.prompts import describe_prompt, transcribe_prompt
@@ -37,6 +37,19 @@ def build_ocr_engine(settings: Settings) -> OcrEngine:
     return create_engine(settings)
 
 
+def build_steps(settings: Settings, home: Home,
+                engine: VlmEngine | LazyEngine | None = None) -> dict[str, Step]:
+    """The steps that need nothing but an image: ``ocr``, ``describe``, ``transcribe``, sharing
+    one model engine (``engine``, or one built lazily). The batch job runs these directly."""
+    shared = engine if isinstance(engine, LazyEngine) else LazyEngine(settings, home, engine)
+    steps: list[Step] = [
+        OcrStep(lambda: build_ocr_engine(settings)),
+        ImageStep("describe", "description", describe_prompt, shared, settings),
+        ImageStep("transcribe", "vlm_ocr", transcribe_prompt, shared, settings),
+    ]
+    return {s.kind: s for s in steps}
+
+
 def build_runner(index: Index, settings: Settings, home: Home, *, worker_id: str | None = None,
                  engine: VlmEngine | LazyEngine | None = None) -> JobRunner:
     """A runner with every step: ``ocr``, ``describe``, ``transcribe`` and ``ask``.
@@ -46,9 +59,11 @@ def build_runner(index: Index, settings: Settings, home: Home, *, worker_id: str
     when a model step first runs.
     """
     runner = JobRunner(index, settings, worker_id=worker_id or new_worker_id())
-    runner.register(OcrStep(lambda: build_ocr_engine(settings)))
     shared = engine if isinstance(engine, LazyEngine) else LazyEngine(settings, home, engine)
-    runner.register(ImageStep("describe", "description", describe_prompt, shared, settings))
-    runner.register(ImageStep("transcribe", "vlm_ocr", transcribe_prompt, shared, settings))
-    runner.register(AskStep(shared, settings, runner.load_image))
+    ocr_text = lambda image_id: index.latest_text(image_id, "ocr")  # noqa: E731  (light mode)
+    for step in build_steps(settings, home, shared).values():
+        if isinstance(step, ImageStep):
+            step.ocr_text = ocr_text
+        runner.register(step)
+    runner.register(AskStep(shared, settings, runner.load_image, ocr_text))
     return runner

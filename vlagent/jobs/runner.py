@@ -113,12 +113,14 @@ class JobRunner:
     def register(self, step: Step) -> None:
         self.steps[step.kind] = step
 
-    def claim(self, kinds: Iterable[str] | None = None) -> list[Job]:
+    def claim(self, kinds: Iterable[str] | None = None, *, image_ids: Iterable[int] | None = None) -> list[Job]:
+        """A batch of pending jobs of ``kinds`` (default: every registered step), only of
+        ``image_ids`` when given."""
         wanted = [k for k in (kinds or self.steps) if k in self.steps]
         if not wanted:
             return []
         return self.queue.claim(self.worker_id, kinds=wanted,
-                                limit={k: self.steps[k].batch_size for k in wanted})
+                                limit={k: self.steps[k].batch_size for k in wanted}, image_ids=image_ids)
 
     def load_image(self, image_id: int) -> LoadedImage:
         """Read the image from its first readable location."""
@@ -209,11 +211,13 @@ class JobRunner:
 
     def run_until_empty(self, kinds: Iterable[str] | None = None,
                         on_report: Callable[[JobReport], None] | None = None,
-                        should_stop: Callable[[], bool] | None = None) -> int:
+                        should_stop: Callable[[], bool] | None = None,
+                        image_ids: Iterable[int] | None = None) -> int:
         n = 0
         wanted = list(kinds) if kinds is not None else None
+        images = list(image_ids) if image_ids is not None else None
         while not (should_stop and should_stop()):
-            jobs = self.claim(wanted)
+            jobs = self.claim(wanted, image_ids=images)
             if not jobs:
                 break
             for rep in self.run(jobs):

@@ -13,10 +13,12 @@ from PIL import Image
 
 def to_bgr(image: Image.Image) -> np.ndarray:
     """PIL image (any mode) → contiguous BGR uint8 array, the layout the PP-OCR models expect;
-    transparent areas read as white paper (:func:`vlagent.imaging.load.to_rgb`)."""
+    transparency flattened by :func:`vlagent.imaging.load.to_rgb` (on white, or on black behind
+    light content such as white text)."""
     from vlagent.imaging.load import to_rgb
 
-    return cv2.cvtColor(np.asarray(to_rgb(image)), cv2.COLOR_RGB2BGR)
+    rgb = np.array(to_rgb(image))  # a copy of our own: swapped in place, no second full-size array
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR, dst=rgb)
 
 
 @dataclass(frozen=True)
@@ -56,10 +58,40 @@ def plan_detection(width: int, height: int, *, max_pixels: int, min_scale: float
     band = max(int(max_pixels / (scale * scale * width)), 3 * overlap)
     if band >= height:  # very wide and short: one band, a little over budget
         return DetPlan(scale, [Tile(0, height, 0.0, float(height))])
+    return DetPlan(scale, _bands(height, band, overlap))
+
+
+def _bands(height: int, band: int, overlap: int) -> list[Tile]:
+    """Bands of ``band`` rows (``band`` < ``height``) covering ``height``, neighbours sharing
+    ``overlap`` rows. Each band owns the detections centred between the middles of its overlaps."""
     starts = list(range(0, height - band, band - overlap)) + [height - band]
-    # Each band owns the detections centred between the middles of its overlaps.
     bounds = [0.0] + [(starts[i] + starts[i - 1] + band) / 2 for i in range(1, len(starts))] + [float(height)]
-    return DetPlan(scale, [Tile(s, s + band, bounds[i], bounds[i + 1]) for i, s in enumerate(starts)])
+    return [Tile(s, s + band, bounds[i], bounds[i + 1]) for i, s in enumerate(starts)]
+
+
+def plan_chunks(width: int, height: int, *, max_pixels: int, overlap: int) -> list[Tile]:
+    """How OCR cuts a huge image into parts it reads one after another, so that its memory
+    is that of one part, not of the whole image several times over (BGR, grey, contrast
+    pass...): bands of whole rows, about ``max_pixels`` each, sharing ``overlap`` rows. A
+    line shorter than ``overlap`` is whole in the band that owns it; the others see at most
+    part of it, centred outside their own share. An image within ``max_pixels`` is one part.
+    Bands are at least ``4 × overlap`` rows high: an image wider than ``max_pixels`` over
+    that is first scaled down (:func:`chunk_scale`)."""
+    if width * height <= max_pixels:
+        return [Tile(0, height, 0.0, float(height))]
+    band = max(max_pixels // max(width, 1), 4 * overlap)
+    if band >= height:
+        return [Tile(0, height, 0.0, float(height))]
+    count = math.ceil((height - overlap) / (band - overlap))
+    return _bands(height, math.ceil((height - overlap) / count) + overlap, overlap)  # evened out
+
+
+def chunk_scale(width: int, height: int, *, max_pixels: int, overlap: int) -> float:
+    """1.0, or the scale that narrows an image too large and too wide for :func:`plan_chunks`'s
+    bands (its text gets smaller: only for images wider than ``max_pixels / (4 × overlap)``)."""
+    if width * height <= max_pixels:
+        return 1.0
+    return min(1.0, max_pixels / (4 * overlap) / max(width, 1))
 
 
 def quiet_rows(gray: np.ndarray, tolerance: int = 6) -> np.ndarray:

@@ -7,6 +7,8 @@ RapidOCR supplies the models and their pre/post-processing; vlagent decides what
   keeps 12 px UI text findable), tall images in overlapping bands, small crops enlarged —
   RapidOCR's default instead enlarges every image to 736 px on its short side, which blows
   a 22 px high crop up to ~2900×736 and loses its text;
+- an image over 16 MP (a poster scan, a 100 MP canvas) is read a band of rows at a time, so
+  its memory is that of one band;
 - each line is cut out with extra room above and below, so the recogniser (which scales
   every line to 48 px high) gets a narrower input for the same text;
 - the angle classifier is skipped: screenshots are upright;
@@ -15,6 +17,8 @@ RapidOCR supplies the models and their pre/post-processing; vlagent decides what
   (:mod:`vlagent.ocr.pool`);
 - an image whose brightness range is narrow is read a second time with its contrast
   stretched (orange on orange, light grey on white);
+- a toolbar or tray icon read as a lone CJK character (a document icon as 目, a grid as 田)
+  is dropped (:mod:`vlagent.ocr.filters`);
 - lines come back in column-aware reading order (:mod:`vlagent.ocr.order`).
 
 Nothing is downloaded: the wheel's model files are used as they are.
@@ -34,11 +38,14 @@ from PIL import Image, ImageDraw
 
 from vlagent.common import trim_heap
 from vlagent.ocr.base import OcrLine, OcrResult
+from vlagent.ocr.filters import drop_icon_readings
 from vlagent.ocr.imageprep import (
     Tile,
     brightness_range,
     busy_area,
+    chunk_scale,
     crop_line,
+    plan_chunks,
     plan_detection,
     quiet_rows,
     split_plan,
@@ -67,6 +74,16 @@ class RapidOcrConfig:
     enhance: bool = True  # low-contrast images get a second pass with stretched contrast
     enhance_max_spread: float = 100.0  # "low contrast": a narrower brightness range (of 0–255)
     idle_unload_s: float = 0.0  # free the models after this many idle seconds (0 = keep them)
+    # A larger image is read in bands of about this many pixels, one after another, sharing
+    # chunk_overlap rows (imageprep.plan_chunks): memory bounded whatever the image's size.
+    chunk_pixels: int = 16_000_000
+    chunk_overlap: int = 320
+    # Icons read as a lone CJK character (目, 田, 口...) are dropped: one CJK character alone in
+    # a box at most icon_max_aspect times as wide as high (a battery icon is 2:1) or the other way,
+    # read twice under icon_min_score (filters.py; the values measured in bench/ocr_icons.py).
+    icon_filter: bool = True
+    icon_min_score: float = 0.99
+    icon_max_aspect: float = 2.0
 
     def workers(self) -> int:
         return worker_count(self.threads, os.cpu_count() or 1)
@@ -135,16 +152,7 @@ class RapidOcrEngine:
             t0 = time.perf_counter()  # latency of this image, not of waiting for another one
             self.pool.models()
             timings["load_ms"] = _ms(t0)
-            bgr = to_bgr(image)
-            gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-            lines = self._read_parallel(bgr, gray, timings)
-            passes = 1
-            lo, hi = brightness_range(gray)
-            if cfg.enhance and hi - lo < cfg.enhance_max_spread:
-                passes = 2
-                stretched = stretch_contrast(gray, lo, hi)
-                lines = _merge(lines, self._read_parallel(cv2.cvtColor(stretched, cv2.COLOR_GRAY2BGR), stretched,
-                                                          timings))
+            lines, passes = self._read_chunked(image, timings)
             self._last_used = time.monotonic()
         self._schedule_unload()
         t = time.perf_counter()
@@ -154,6 +162,46 @@ class RapidOcrEngine:
         params = {**asdict(cfg), "passes": passes}
         return OcrResult(lines=lines, engine=self.name, model=self.model, latency_ms=_ms(t0),
                          params=params, timings={k: round(v, 3) for k, v in timings.items()})
+
+    def _read_chunked(self, image: Image.Image, timings: dict) -> tuple[list[OcrLine], int]:
+        """Read a huge image a band at a time (:func:`plan_chunks`): its memory is that of
+        one band. An image within ``chunk_pixels`` (any screenshot up to 5K) is one band, read
+        as it is."""
+        cfg = self.config
+        w, h = image.size
+        scale = chunk_scale(w, h, max_pixels=cfg.chunk_pixels, overlap=cfg.chunk_overlap)
+        if scale < 1.0:  # too wide for bands of whole rows: narrowed first (a new, smaller image)
+            image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BOX)
+        chunks = plan_chunks(*image.size, max_pixels=cfg.chunk_pixels, overlap=cfg.chunk_overlap)
+        if len(chunks) == 1 and scale == 1.0:
+            return self._read_whole(image, timings)
+        timings["chunks"] = len(chunks)
+        lines, passes = [], 1
+        for chunk in chunks:
+            found, n = self._read_whole(image, timings, (0, chunk.y0, image.width, chunk.y1))
+            passes = max(passes, n)
+            for line in found:
+                if chunk.keep0 <= chunk.y0 + sum(y for _, y in line.box) / 4 < chunk.keep1:
+                    box = [[round(x / scale, 1), round((y + chunk.y0) / scale, 1)] for x, y in line.box]
+                    lines.append(OcrLine(line.text, box, line.score))
+        return lines, passes
+
+    def _read_whole(self, image: Image.Image, timings: dict,
+                    band: tuple[int, int, int, int] | None = None) -> tuple[list[OcrLine], int]:
+        """Lines of an image (or of its ``band``, in the band's coordinates), and how many
+        passes read it: a second one with the contrast stretched when its brightness range is
+        narrow."""
+        cfg = self.config
+        bgr = to_bgr(image if band is None else image.crop(band))  # the band's copy is gone once converted
+        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        lines = self._read_parallel(bgr, gray, timings)
+        lo, hi = brightness_range(gray)
+        if not (cfg.enhance and hi - lo < cfg.enhance_max_spread):
+            return lines, 1
+        del bgr  # the second pass reads the stretched grey instead: one full-size colour copy at a time
+        stretched = stretch_contrast(gray, lo, hi)
+        return _merge(lines, self._read_parallel(cv2.cvtColor(stretched, cv2.COLOR_GRAY2BGR), stretched,
+                                                 timings)), 2
 
     def _schedule_unload(self) -> None:
         if self.config.idle_unload_s <= 0:
@@ -207,7 +255,28 @@ class RapidOcrEngine:
         _add(timings, "rec_ms", _ms(t))
         _add(timings, "rec_kcols", sum(_columns(box) for box in boxes) / (1 + 2 * cfg.crop_pad) / 1000)
         _add(timings, "lines", len(boxes))
-        return [line for line in read if line is not None]
+        lines = [line for line in read if line is not None]
+        if cfg.icon_filter:
+            t = time.perf_counter()
+            kept = drop_icon_readings(
+                lines, lambda found: self.pool.map(lambda ocr, line: self._second_look(ocr, bgr, line), found,
+                                                   cost=lambda line: 1.0),
+                min_score=cfg.icon_min_score, max_aspect=cfg.icon_max_aspect)
+            _add(timings, "icon_ms", _ms(t))
+            _add(timings, "icons_dropped", len(lines) - len(kept))
+            lines = kept
+        return lines
+
+    def _second_look(self, ocr, bgr: np.ndarray, line: OcrLine) -> tuple[str, float]:
+        """Read one glyph again with room around it: as much again as its height each side,
+        in its own background colour (filters.drop_icon_readings)."""
+        crop = crop_line(bgr, np.asarray(line.box, dtype=np.float32), self.config.crop_pad)
+        edge = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+        room = crop.shape[0]
+        crop = cv2.copyMakeBorder(crop, 0, 0, room, room, cv2.BORDER_CONSTANT,
+                                  value=[int(c) for c in np.median(edge, axis=0)])
+        rec = ocr.recognize_txt([crop])
+        return (rec.txts[0] or "").strip(), float(rec.scores[0])
 
     def _recognize_line(self, ocr, bgr: np.ndarray, box: np.ndarray) -> OcrLine | None:
         rec = ocr.recognize_txt([crop_line(bgr, box, self.config.crop_pad)])

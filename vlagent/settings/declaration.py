@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff"]
-
 
 @dataclass(frozen=True)
 class Setting:
@@ -58,7 +56,9 @@ SETTINGS: list[Setting] = [
     Setting("general.log_backups", "int", 3, "Old log files kept for each command", minimum=1,
             label="Log files kept"),
     # --- ingest / images -----------------------------------------------------------------
-    Setting("ingest.extensions", "list", IMAGE_EXTENSIONS, "File extensions treated as images",
+    Setting("ingest.extensions", "list", [],
+            "File extensions treated as images in folders (empty: every image type this installation "
+            "opens, HEIC/AVIF too when their Pillow plugins are installed; 'vlagent doctor' lists them)",
             label="Image extensions"),
     Setting("ingest.max_image_pixels", "int", 120_000_000,
             "Refuse images with more pixels than this (decompression-bomb guard)", minimum=1,
@@ -106,7 +106,8 @@ SETTINGS: list[Setting] = [
     Setting("vlm.attn_implementation", "choice", "auto",
             "Attention kernel (auto = flash_attention_2 if usable, else sdpa)",
             choices=("auto", "flash_attention_2", "sdpa", "eager"), cli=MODEL_CMDS, label="Attention"),
-    Setting("vlm.device", "str", "auto", "Device: auto, cpu, cuda or cuda:N", cli=MODEL_CMDS, label="Device"),
+    Setting("vlm.device", "str", "auto", "Device: auto, cpu, cuda, cuda:N or mps (Apple silicon)", cli=MODEL_CMDS,
+            label="Device"),
     Setting("vlm.max_new_tokens", "int", 256, "Longest generated answer, in tokens", minimum=1,
             cli=MODEL_CMDS, label="Max new tokens"),
     Setting("vlm.min_pixels", "int", 4 * 28 * 28, "Smallest image area fed to the model, in pixels", minimum=1,
@@ -132,6 +133,19 @@ SETTINGS: list[Setting] = [
             cli=MODEL_CMDS, label="CPU int8 quantisation"),
     Setting("vlm.threads", "int", 0, "CPU threads for the model (0 = all cores but one)", minimum=0,
             cli=MODEL_CMDS, label="Model threads"),
+    Setting("vlm.interactive_threads", "int", 0,
+            "CPU threads while someone waits for an answer (0 = all cores); background work uses vlm.threads",
+            minimum=0, cli=MODEL_CMDS, label="Threads for questions"),
+    Setting("vlm.prefix_cache_mb", "int", 1024,
+            "Memory kept for the model's cache of images already read, so follow-up questions start at once "
+            "(0 = off)", minimum=0, cli=MODEL_CMDS, label="Image cache (MB)"),
+    Setting("vlm.light_mode", "choice", "off",
+            "Questions about text-heavy screenshots: give the model a smaller image plus the OCR text "
+            "(auto = when OCR found much text)", choices=("off", "auto", "on"), cli=MODEL_CMDS,
+            label="Light mode for text"),
+    Setting("vlm.light_max_pixels", "int", 256 * 28 * 28,
+            "Image area in light mode (one visual token per 28x28 px)", minimum=1, cli=MODEL_CMDS,
+            label="Light mode max pixels"),
     Setting("vlm.idle_unload_s", "float", 300.0, "Unload the model after this many idle seconds (0 = never)",
             minimum=0.0, label="Unload after idle (s)"),
     Setting("vlm.describe", "bool", False, "Describe every indexed image in the background", label="Describe images"),
@@ -152,6 +166,24 @@ SETTINGS: list[Setting] = [
             label="Remote timeout (s)"),
     Setting("vlm.openai_retries", "int", 3, "Retries per remote request (with backoff)", minimum=0,
             label="Remote retries"),
+    # --- memory (questions over everything seen) -----------------------------------------
+    Setting("memory.candidates", "int", 8, "Images retrieved for a question over everything seen", minimum=1,
+            maximum=50, label="Memory: images retrieved"),
+    Setting("memory.context_tokens", "int", 1500,
+            "Token budget for the retrieved images' text in the answer's prompt", minimum=100,
+            label="Memory: text budget (tokens)"),
+    Setting("memory.images", "int", 1, "How many of the best retrieved images the model also sees (0 = text only)",
+            minimum=0, maximum=3, label="Memory: images shown to the model"),
+    Setting("memory.image_max_pixels", "int", 256 * 28 * 28,
+            "Pixel cap for those images (256 visual tokens by default)", minimum=28 * 28,
+            label="Memory: image pixel cap"),
+    Setting("memory.answer_tokens", "int", 256, "Longest answer to a memory question, in tokens", minimum=1,
+            label="Memory: answer length"),
+    Setting("memory.rewrite", "bool", True,
+            "Let the model rewrite a question into English and Chinese search words when the literal words "
+            "find too little or the languages differ", label="Memory: cross-lingual rewrite"),
+    Setting("memory.rewrite_tokens", "int", 32, "Longest rewrite of a question into search words, in tokens",
+            minimum=4, label="Memory: rewrite length"),
     # --- watching ------------------------------------------------------------------------
     Setting("watch.folders", "list", [], "Folders watched for new images", label="Watched folders",
             meta={"widget": "folders"}),
@@ -194,6 +226,28 @@ SETTINGS: list[Setting] = [
     Setting("api.max_pending", "int", 32,
             "Model requests the API lets wait for the worker; more are answered 429 (retry later)", minimum=1,
             label="API queue limit"),
+    Setting("api.header_timeout_s", "float", 10.0,
+            "Seconds a client has to send a whole request head (request line and headers); a slower "
+            "connection is closed", minimum=0.1, label="API request head timeout"),
+    Setting("api.body_timeout_s", "float", 60.0,
+            "Seconds a client has to send a request body once its head arrived; a slower connection is closed",
+            minimum=0.1, label="API request body timeout"),
+    Setting("api.keep_alive_s", "float", 5.0,
+            "Seconds an idle connection is kept open between requests", minimum=0.1, label="API keep-alive"),
+    Setting("api.max_connections", "int", 256,
+            "Open API connections at most (also kept below the process's file limit); past it, the oldest "
+            "one waiting for a request is closed, or the new one answered 503", minimum=2,
+            label="API connection limit"),
+    Setting("api.max_connections_per_client", "int", 64,
+            "Connections one address may hold that have not sent a request with the token; past it, its "
+            "oldest such connection is closed", minimum=1, label="API connections per client"),
+    Setting("api.index_uploads", "bool", True,
+            "Add the images sent to /v1/describe, /describe-image/ and /v1/vision/completion to the index "
+            "(off: they are described and forgotten)", cli=("serve",), label="API: index described images"),
+    # --- MCP (vlagent mcp) ---------------------------------------------------------------
+    Setting("mcp.allow_capture", "bool", False,
+            "Let MCP clients capture the screen (the capture_screen tool of 'vlagent mcp'); off: the tool "
+            "answers with an error saying how to turn it on", cli=("mcp",), label="MCP: allow screen capture"),
 ]
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

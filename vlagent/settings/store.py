@@ -138,14 +138,13 @@ class Settings:
             for s in SETTINGS:
                 if s.key in self._file and self._file[s.key] != s.default:
                     doc.setdefault(s.section, {})[s.name] = self._file[s.key]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data home: its owner's only
         fd, tmp = tempfile.mkstemp(prefix=".config.", dir=self.path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(b"# vlagent settings: only values that differ from the defaults are listed.\n")
                 f.write(tomli_w.dumps(doc).encode("utf-8"))
-            if any(BY_KEY[k].type == "secret" for k in self._file):
-                os.chmod(tmp, 0o600)
+            os.chmod(tmp, 0o600)  # mkstemp's mode already; said here, since it may hold secrets (API keys)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -35,6 +35,19 @@ def choice_alias(setting: Setting) -> str:
     return _camel(setting.key)
 
 
+def _wrapped(head: str, items: list[str], tail: str, width: int = 120) -> list[str]:
+    """``head`` + the items joined by ", " + ``tail``, wrapped under the head to stay within ``width``."""
+    lines, line = [], head
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if line != head and len(line) + 1 + len(piece) + len(tail) > width:
+            lines.append(line)
+            line = " " * len(head) + piece
+        else:
+            line += ("" if line == head else " ") + piece
+    return [*lines, line + tail]
+
+
 def annotation(setting: Setting) -> str:
     if setting.type == "choice":
         return choice_alias(setting)
@@ -116,7 +129,7 @@ def render() -> str:
         out.append("")
     out += ["", "class SettingsView:",
             '    """Every section\'s view: ``settings.view.<section>.<name>``."""', "",
-            "    __slots__ = (" + ", ".join(f'"_{n}"' for n in names) + ("," if len(names) == 1 else "") + ")", "",
+            *_wrapped("    __slots__ = (", [f'"_{n}"' for n in names], ",)" if len(names) == 1 else ")"), "",
             "    def __init__(self, settings: Settings) -> None:"]
     for section in names:
         out.append(f"        self._{section} = {class_name(section)}(settings)")

@@ -24,6 +24,7 @@ VlmBackend = Literal["transformers", "openai"]
 VlmHub = Literal["huggingface", "modelscope"]
 VlmDtype = Literal["auto", "bfloat16", "float16", "float32"]
 VlmAttnImplementation = Literal["auto", "flash_attention_2", "sdpa", "eager"]
+VlmLightMode = Literal["off", "auto", "on"]
 WatchPolling = Literal["auto", "always", "never"]
 CaptureBackend = Literal["auto", "mss", "qt", "grim", "portal"]
 
@@ -58,7 +59,9 @@ class IngestView(SectionView):
 
     @property
     def extensions(self) -> list[str]:
-        """File extensions treated as images. Default: ['png', 'jpg', 'jpeg', 'webp', 'gif', 'bmp', 'tif', 'tiff']."""
+        """File extensions treated as images in folders (empty: every image type this installation opens, HEIC/AVIF too
+        when their Pillow plugins are installed; 'vlagent doctor' lists them). Default: [].
+        """
         return cast(list[str], self._settings.get("ingest.extensions"))
 
     @property
@@ -183,7 +186,7 @@ class VlmView(SectionView):
 
     @property
     def device(self) -> str:
-        """Device: auto, cpu, cuda or cuda:N. Default: 'auto'."""
+        """Device: auto, cpu, cuda, cuda:N or mps (Apple silicon). Default: 'auto'."""
         return cast(str, self._settings.get("vlm.device"))
 
     @property
@@ -252,6 +255,31 @@ class VlmView(SectionView):
         return cast(int, self._settings.get("vlm.threads"))
 
     @property
+    def interactive_threads(self) -> int:
+        """CPU threads while someone waits for an answer (0 = all cores); background work uses vlm.threads. Default: 0.
+        """
+        return cast(int, self._settings.get("vlm.interactive_threads"))
+
+    @property
+    def prefix_cache_mb(self) -> int:
+        """Memory kept for the model's cache of images already read, so follow-up questions start at once (0 = off).
+        Default: 1024.
+        """
+        return cast(int, self._settings.get("vlm.prefix_cache_mb"))
+
+    @property
+    def light_mode(self) -> VlmLightMode:
+        """Questions about text-heavy screenshots: give the model a smaller image plus the OCR text (auto = when OCR
+        found much text). Default: 'off'.
+        """
+        return cast(VlmLightMode, self._settings.get("vlm.light_mode"))
+
+    @property
+    def light_max_pixels(self) -> int:
+        """Image area in light mode (one visual token per 28x28 px). Default: 200704."""
+        return cast(int, self._settings.get("vlm.light_max_pixels"))
+
+    @property
     def idle_unload_s(self) -> float:
         """Unload the model after this many idle seconds (0 = never). Default: 300.0."""
         return cast(float, self._settings.get("vlm.idle_unload_s"))
@@ -305,6 +333,50 @@ class VlmView(SectionView):
     def openai_retries(self) -> int:
         """Retries per remote request (with backoff). Default: 3."""
         return cast(int, self._settings.get("vlm.openai_retries"))
+
+
+class MemoryView(SectionView):
+    """``memory.*`` settings."""
+
+    __slots__ = ()
+    section = "memory"
+
+    @property
+    def candidates(self) -> int:
+        """Images retrieved for a question over everything seen. Default: 8."""
+        return cast(int, self._settings.get("memory.candidates"))
+
+    @property
+    def context_tokens(self) -> int:
+        """Token budget for the retrieved images' text in the answer's prompt. Default: 1500."""
+        return cast(int, self._settings.get("memory.context_tokens"))
+
+    @property
+    def images(self) -> int:
+        """How many of the best retrieved images the model also sees (0 = text only). Default: 1."""
+        return cast(int, self._settings.get("memory.images"))
+
+    @property
+    def image_max_pixels(self) -> int:
+        """Pixel cap for those images (256 visual tokens by default). Default: 200704."""
+        return cast(int, self._settings.get("memory.image_max_pixels"))
+
+    @property
+    def answer_tokens(self) -> int:
+        """Longest answer to a memory question, in tokens. Default: 256."""
+        return cast(int, self._settings.get("memory.answer_tokens"))
+
+    @property
+    def rewrite(self) -> bool:
+        """Let the model rewrite a question into English and Chinese search words when the literal words find too little
+        or the languages differ. Default: True.
+        """
+        return cast(bool, self._settings.get("memory.rewrite"))
+
+    @property
+    def rewrite_tokens(self) -> int:
+        """Longest rewrite of a question into search words, in tokens. Default: 32."""
+        return cast(int, self._settings.get("memory.rewrite_tokens"))
 
 
 class WatchView(SectionView):
@@ -433,11 +505,66 @@ class ApiView(SectionView):
         """Model requests the API lets wait for the worker; more are answered 429 (retry later). Default: 32."""
         return cast(int, self._settings.get("api.max_pending"))
 
+    @property
+    def header_timeout_s(self) -> float:
+        """Seconds a client has to send a whole request head (request line and headers); a slower connection is closed.
+        Default: 10.0.
+        """
+        return cast(float, self._settings.get("api.header_timeout_s"))
+
+    @property
+    def body_timeout_s(self) -> float:
+        """Seconds a client has to send a request body once its head arrived; a slower connection is closed. Default:
+        60.0.
+        """
+        return cast(float, self._settings.get("api.body_timeout_s"))
+
+    @property
+    def keep_alive_s(self) -> float:
+        """Seconds an idle connection is kept open between requests. Default: 5.0."""
+        return cast(float, self._settings.get("api.keep_alive_s"))
+
+    @property
+    def max_connections(self) -> int:
+        """Open API connections at most (also kept below the process's file limit); past it, the oldest one waiting for
+        a request is closed, or the new one answered 503. Default: 256.
+        """
+        return cast(int, self._settings.get("api.max_connections"))
+
+    @property
+    def max_connections_per_client(self) -> int:
+        """Connections one address may hold that have not sent a request with the token; past it, its oldest such
+        connection is closed. Default: 64.
+        """
+        return cast(int, self._settings.get("api.max_connections_per_client"))
+
+    @property
+    def index_uploads(self) -> bool:
+        """Add the images sent to /v1/describe, /describe-image/ and /v1/vision/completion to the index (off: they are
+        described and forgotten). Default: True.
+        """
+        return cast(bool, self._settings.get("api.index_uploads"))
+
+
+class McpView(SectionView):
+    """``mcp.*`` settings."""
+
+    __slots__ = ()
+    section = "mcp"
+
+    @property
+    def allow_capture(self) -> bool:
+        """Let MCP clients capture the screen (the capture_screen tool of 'vlagent mcp'); off: the tool answers with an
+        error saying how to turn it on. Default: False.
+        """
+        return cast(bool, self._settings.get("mcp.allow_capture"))
+
 
 class SettingsView:
     """Every section's view: ``settings.view.<section>.<name>``."""
 
-    __slots__ = ("_general", "_ingest", "_net", "_ocr", "_vlm", "_watch", "_privacy", "_capture", "_api")
+    __slots__ = ("_general", "_ingest", "_net", "_ocr", "_vlm", "_memory", "_watch", "_privacy", "_capture", "_api",
+                 "_mcp")
 
     def __init__(self, settings: Settings) -> None:
         self._general = GeneralView(settings)
@@ -445,10 +572,12 @@ class SettingsView:
         self._net = NetView(settings)
         self._ocr = OcrView(settings)
         self._vlm = VlmView(settings)
+        self._memory = MemoryView(settings)
         self._watch = WatchView(settings)
         self._privacy = PrivacyView(settings)
         self._capture = CaptureView(settings)
         self._api = ApiView(settings)
+        self._mcp = McpView(settings)
 
     @property
     def general(self) -> GeneralView:
@@ -471,6 +600,10 @@ class SettingsView:
         return self._vlm
 
     @property
+    def memory(self) -> MemoryView:
+        return self._memory
+
+    @property
     def watch(self) -> WatchView:
         return self._watch
 
@@ -486,6 +619,10 @@ class SettingsView:
     def api(self) -> ApiView:
         return self._api
 
+    @property
+    def mcp(self) -> McpView:
+        return self._mcp
+
 
 SECTION_VIEWS: tuple[type[SectionView], ...] = (
     GeneralView,
@@ -493,10 +630,12 @@ SECTION_VIEWS: tuple[type[SectionView], ...] = (
     NetView,
     OcrView,
     VlmView,
+    MemoryView,
     WatchView,
     PrivacyView,
     CaptureView,
     ApiView,
+    McpView,
 )
 
 # What each field was generated from: its declared type and choices.
@@ -538,6 +677,10 @@ FIELDS: dict[str, Signature] = {
     "vlm.batch_size": ("int", ()),
     "vlm.cpu_quantize": ("bool", ()),
     "vlm.threads": ("int", ()),
+    "vlm.interactive_threads": ("int", ()),
+    "vlm.prefix_cache_mb": ("int", ()),
+    "vlm.light_mode": ("choice", ("off", "auto", "on")),
+    "vlm.light_max_pixels": ("int", ()),
     "vlm.idle_unload_s": ("float", ()),
     "vlm.describe": ("bool", ()),
     "vlm.transcribe": ("bool", ()),
@@ -549,6 +692,13 @@ FIELDS: dict[str, Signature] = {
     "vlm.openai_concurrency": ("int", ()),
     "vlm.openai_timeout": ("float", ()),
     "vlm.openai_retries": ("int", ()),
+    "memory.candidates": ("int", ()),
+    "memory.context_tokens": ("int", ()),
+    "memory.images": ("int", ()),
+    "memory.image_max_pixels": ("int", ()),
+    "memory.answer_tokens": ("int", ()),
+    "memory.rewrite": ("bool", ()),
+    "memory.rewrite_tokens": ("int", ()),
     "watch.folders": ("list", ()),
     "watch.exclude": ("list", ()),
     "watch.include_hidden": ("bool", ()),
@@ -568,6 +718,13 @@ FIELDS: dict[str, Signature] = {
     "api.allow_remote": ("bool", ()),
     "api.max_body_bytes": ("int", ()),
     "api.max_pending": ("int", ()),
+    "api.header_timeout_s": ("float", ()),
+    "api.body_timeout_s": ("float", ()),
+    "api.keep_alive_s": ("float", ()),
+    "api.max_connections": ("int", ()),
+    "api.max_connections_per_client": ("int", ()),
+    "api.index_uploads": ("bool", ()),
+    "mcp.allow_capture": ("bool", ()),
 }
 
 check_views(SECTION_VIEWS, FIELDS)

@@ -3,7 +3,9 @@
 from vlagent.vlm.base import (
     Cancelled,
     CancelToken,
+    ChatManyEngine,
     ChatMessage,
+    ChatRequest,
     Generation,
     GenerationOptions,
     ModelNotAvailable,
@@ -12,5 +14,5 @@ from vlagent.vlm.base import (
     VlmError,
 )
 
-__all__ = ["CancelToken", "Cancelled", "ChatMessage", "Generation", "GenerationOptions", "ModelNotAvailable",
-           "OutOfMemory", "VlmEngine", "VlmError"]
+__all__ = ["CancelToken", "Cancelled", "ChatManyEngine", "ChatMessage", "ChatRequest", "Generation",
+           "GenerationOptions", "ModelNotAvailable", "OutOfMemory", "VlmEngine", "VlmError"]

@@ -19,8 +19,8 @@ from vlagent.common import CancelToken
 if TYPE_CHECKING:
     from vlagent.settings import Settings
 
-__all__ = ["CancelToken", "Cancelled", "ChatMessage", "Generation", "GenerationOptions", "ModelNotAvailable",
-           "OutOfMemory", "TokenCallback", "VlmEngine", "VlmError"]
+__all__ = ["CancelToken", "Cancelled", "ChatManyEngine", "ChatMessage", "ChatRequest", "Generation",
+           "GenerationOptions", "ModelNotAvailable", "OutOfMemory", "TokenCallback", "VlmEngine", "VlmError"]
 
 
 class VlmError(Exception):
@@ -84,7 +84,8 @@ class Generation:
     prompt: str | None = None
     params: dict = field(default_factory=dict)
     # Latency split in ms: load (0 when already loaded), preprocess, generate, total;
-    # plus counts: input_tokens, visual_tokens, new_tokens, tokens_per_s, peak_memory_mb.
+    # plus counts: input_tokens, visual_tokens, new_tokens, tokens_per_s, peak_memory_mb, and
+    # cached_tokens: the prompt tokens served from the prefix cache (not computed again).
     timings: dict = field(default_factory=dict)
     finish_reason: str = "stop"  # "stop" | "length" | "cancelled"
 
@@ -96,9 +97,21 @@ class Generation:
 TokenCallback = Callable[[str], None]
 
 
+@dataclass
+class ChatRequest:
+    """One conversation of a :meth:`chat_many` batch, with its own options, stream and cancel token."""
+
+    messages: list[ChatMessage]
+    options: GenerationOptions
+    on_token: TokenCallback | None = None
+    cancel: CancelToken | None = None
+
+
 @runtime_checkable
 class VlmEngine(Protocol):
-    name: str  # "transformers" | "openai"
+    @property
+    def name(self) -> str:
+        """The backend: "transformers" or "openai"."""
 
     @property
     def model_id(self) -> str: ...
@@ -120,3 +133,15 @@ class VlmEngine(Protocol):
              on_token: TokenCallback | None = None, cancel: CancelToken | None = None) -> Generation:
         """Answer the last user message of a (multi-turn) conversation about its images,
         streaming text pieces to ``on_token`` as they are generated."""
+
+
+@runtime_checkable
+class ChatManyEngine(Protocol):
+    """An engine that answers several conversations at once (optional: callers fall back to
+    one :meth:`VlmEngine.chat` at a time when an engine lacks it)."""
+
+    def chat_many(self, requests: list[ChatRequest]) -> list[Generation | VlmError]:
+        """One result per request, in order: its :class:`Generation` (finish_reason "cancelled"
+        for a request whose token was set) or the :class:`VlmError` that request met. Each
+        request's text streams to its own ``on_token`` as it is produced."""
+        ...

@@ -1,8 +1,10 @@
 """Where and how the model runs: device, dtype, attention kernel and int8.
 
-``auto`` picks CUDA when present, bfloat16 where it is fast (CUDA with bf16 support, or a
-CPU with native bf16 instructions), flash-attention 2 when installed and usable, and on
-CPU int8 dynamic quantisation of the language model (``vlm.cpu_quantize``).
+``auto`` picks CUDA when present, then Apple silicon's GPU (MPS), then the CPU; bfloat16
+where it is fast (CUDA with bf16 support, a CPU with native bf16 instructions, MPS where the
+OS supports it — float32 there otherwise: float16 overflows in Qwen2.5-VL's vision tower),
+flash-attention 2 when installed and usable (sdpa otherwise, MPS included), and on CPU int8
+dynamic quantisation of the language model (``vlm.cpu_quantize``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ FP16_WARNING = ("float16 is known to make Qwen2.5-VL produce garbage (overflow i
 
 @dataclass
 class Placement:
-    device: str  # "cpu" | "cuda:N"
+    device: str  # "cpu" | "cuda:N" | "mps"
     dtype: str  # "float32" | "bfloat16" | "float16"
     attn_implementation: str  # "flash_attention_2" | "sdpa" | "eager"
     quantize: bool  # int8 dynamic quantisation of the language model (CPU only)
@@ -33,6 +35,32 @@ class Placement:
     @property
     def on_cuda(self) -> bool:
         return self.device.startswith("cuda")
+
+    @property
+    def on_mps(self) -> bool:
+        return self.device == "mps"
+
+
+def mps_available() -> bool:
+    """Apple silicon's GPU through torch's Metal backend."""
+    import torch
+
+    backend = getattr(torch.backends, "mps", None)
+    try:
+        return bool(backend is not None and backend.is_available())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def mps_has_bf16() -> bool:
+    """bfloat16 on MPS needs macOS 14 or later; ask by making one."""
+    import torch
+
+    try:
+        torch.ones(1, dtype=torch.bfloat16, device="mps")
+    except (RuntimeError, TypeError):
+        return False
+    return True
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -60,9 +88,15 @@ def choose_device(setting: str) -> str:
 
     setting = (setting or "auto").strip().lower()
     if setting == "auto":
-        return "cuda:0" if torch.cuda.is_available() else "cpu"
+        if torch.cuda.is_available():
+            return "cuda:0"
+        return "mps" if mps_available() else "cpu"
     if setting == "cpu":
         return "cpu"
+    if setting == "mps":
+        if not mps_available():
+            raise ValueError("vlm.device is 'mps' but torch reports no Apple GPU (MPS) here (use auto or cpu)")
+        return "mps"
     if setting == "cuda" or setting.startswith("cuda:"):
         index = int(setting.split(":", 1)[1]) if ":" in setting else 0
         if not torch.cuda.is_available():
@@ -70,12 +104,19 @@ def choose_device(setting: str) -> str:
         if index >= torch.cuda.device_count():
             raise ValueError(f"vlm.device is {setting!r} but only {torch.cuda.device_count()} GPU(s) exist")
         return f"cuda:{index}"
-    raise ValueError(f"vlm.device must be auto, cpu, cuda or cuda:N, not {setting!r}")
+    raise ValueError(f"vlm.device must be auto, cpu, cuda, cuda:N or mps, not {setting!r}")
 
 
 def choose_dtype(setting: str, device: str) -> str:
     import torch
 
+    if device == "mps":
+        if setting == "bfloat16" and not mps_has_bf16():
+            log.warning("this Mac's GPU has no bfloat16 (macOS 14 or later needed); using float32")
+            return "float32"
+        if setting != "auto":
+            return setting
+        return "bfloat16" if mps_has_bf16() else "float32"  # float16 overflows in Qwen2.5-VL's vision tower
     if setting != "auto":
         return setting
     if device.startswith("cuda"):

@@ -6,7 +6,7 @@ import importlib
 import threading
 from typing import TYPE_CHECKING
 
-from vlagent.vlm.base import VlmEngine, VlmError
+from vlagent.vlm.base import ChatRequest, Generation, VlmEngine, VlmError
 
 if TYPE_CHECKING:
     from vlagent.settings import Settings
@@ -16,6 +16,30 @@ BACKENDS = {
     "transformers": "vlagent.vlm.transformers_backend:TransformersEngine",
     "openai": "vlagent.vlm.openai_backend:OpenAIEngine",
 }
+
+
+# backend name → the packages it cannot start without (the local model: the ``vlm`` extra).
+REQUIRES = {"transformers": ("torch", "transformers")}
+
+
+def _missing_package(backend: str, package: str | None) -> VlmError:
+    hint = " (pip install 'vlagent[vlm]', or use a remote server: vlm.backend openai)" \
+        if backend == "transformers" else ""
+    return VlmError(f"the {backend} backend needs the {package} package, which is not installed{hint}")
+
+
+def check_installed(backend: str) -> None:
+    """Raise :class:`VlmError` saying what to install when a package ``backend`` needs is
+    missing; imports nothing, so it can run before anything else is asked of the user."""
+    import importlib.util
+
+    for package in REQUIRES.get(backend, ()):
+        try:
+            found = importlib.util.find_spec(package) is not None
+        except (ImportError, ValueError):  # a broken or stubbed-out install
+            found = False
+        if not found:
+            raise _missing_package(backend, package)
 
 
 def create_engine(settings: Settings, home) -> VlmEngine:
@@ -29,9 +53,7 @@ def create_engine(settings: Settings, home) -> VlmEngine:
     except ModuleNotFoundError as e:
         if e.name == module_name:
             raise VlmError(f"the {backend} backend is not part of this installation") from None
-        hint = " (pip install 'vlagent[vlm]', or use a remote server: vlm.backend openai)" \
-            if backend == "transformers" else ""
-        raise VlmError(f"the {backend} backend needs the {e.name} package, which is not installed{hint}") from None
+        raise _missing_package(backend, e.name) from None
     return getattr(module, class_name)(settings, home)
 
 
@@ -74,3 +96,23 @@ class LazyEngine:
 
     def chat(self, messages, options=None, on_token=None, cancel=None):
         return self.get().chat(messages, options, on_token=on_token, cancel=cancel)
+
+    def chat_many(self, requests: list[ChatRequest]) -> list[Generation | VlmError]:
+        """The engine's own :meth:`chat_many`, or one :meth:`chat` after another where it has none."""
+        engine = self.get()
+        many = getattr(engine, "chat_many", None)
+        if many is not None:
+            return many(requests)
+        out: list[Generation | VlmError] = []
+        for r in requests:
+            try:
+                out.append(engine.chat(r.messages, r.options, on_token=r.on_token, cancel=r.cancel))
+            except VlmError as e:
+                out.append(e)
+        return out
+
+    def prefill(self, messages, options=None, cancel=None):
+        """The engine's :meth:`prefill` (read a prompt prefix ahead of the question); None
+        where the engine has none (a remote server keeps its own cache)."""
+        prefill = getattr(self.get(), "prefill", None)
+        return prefill(messages, options, cancel=cancel) if prefill is not None else None

@@ -93,6 +93,8 @@ def load(path: Path, placement: Placement) -> Loaded:
         model = AutoModelForImageTextToText.from_pretrained(path, **kwargs).eval()
     except (OSError, ValueError, KeyError) as e:
         raise VlmError(f"could not load the model at {path}: {e}") from None
+    if placement.on_mps:
+        model.to(placement.device)
     processor.tokenizer.padding_side = "left"  # batched generation continues from the right edge
     if placement.quantize:
         quantize_language_model(model)
@@ -136,4 +138,7 @@ def release_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+    mps = getattr(torch, "mps", None)
+    if mps is not None and getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        mps.empty_cache()
     trim_heap()

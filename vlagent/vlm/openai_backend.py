@@ -29,7 +29,15 @@ from typing import TYPE_CHECKING
 import httpx
 from PIL import Image
 
-from vlagent.vlm.base import CancelToken, ChatMessage, Generation, GenerationOptions, TokenCallback, VlmError
+from vlagent.vlm.base import (
+    CancelToken,
+    ChatMessage,
+    ChatRequest,
+    Generation,
+    GenerationOptions,
+    TokenCallback,
+    VlmError,
+)
 
 if TYPE_CHECKING:
     from vlagent.settings import Settings
@@ -252,6 +260,22 @@ class OpenAIEngine:
         self._ready(remote, cancel)
         return self._complete(remote, messages, opts, on_token, cancel)
 
+    def chat_many(self, requests: list[ChatRequest]) -> list[Generation | VlmError]:
+        """Each request as its own (streamed) completion, up to ``vlm.openai_concurrency`` in
+        parallel: the server batches them. A request's error stays in its slot."""
+
+        def one(r: ChatRequest) -> Generation | VlmError:
+            try:
+                return self.chat(r.messages, r.options, on_token=r.on_token, cancel=r.cancel)
+            except VlmError as e:
+                return e
+
+        workers = min(max(1, self.settings.view.vlm.openai_concurrency), len(requests))
+        if workers <= 1:
+            return [one(r) for r in requests]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vlagent-remote") as pool:
+            return list(pool.map(one, requests))
+
     # --- one completion --------------------------------------------------------------
     def _complete(self, remote: Remote, messages: list[ChatMessage], opts: GenerationOptions,
                   on_token: TokenCallback | None, cancel: CancelToken | None) -> Generation:
@@ -259,7 +283,7 @@ class OpenAIEngine:
         prompt = messages[-1].text
         params = dict(opts.as_dict(), base_url=remote.base_url, concurrency=remote.concurrency)
         if cancel and cancel.cancelled:
-            return Generation("", self.name, remote.model, prompt, params, {}, "cancelled")
+            return Generation("", self.name, remote.model, prompt, params, {"cached_tokens": 0}, "cancelled")
         wire, sent = request_messages(messages, opts)
         body = {"model": remote.model, "messages": wire, "max_tokens": opts.max_new_tokens,
                 "temperature": opts.temperature if opts.do_sample else 0.0}
@@ -281,6 +305,8 @@ class OpenAIEngine:
             "first_token_ms": round((reply.first - t_encoded) * 1000, 1) if reply.first else None,
             "total_ms": round((t_done - t0) * 1000, 1),
             "input_tokens": usage.get("prompt_tokens"),
+            # the server's own prefix cache (vLLM, SGLang, cloud APIs report it)
+            "cached_tokens": _cached_tokens(usage),
             "new_tokens": new_tokens,
             "tokens_per_s": round(new_tokens / request_s, 2) if new_tokens and request_s > 0 else None,
             "upload_bytes": sum(i["bytes"] for i in sent),
@@ -431,6 +457,12 @@ class _Reply:
             if self.cancel is not None and self.cancel.cancelled:
                 self.cancelled = True  # leaving the block closes the connection: the server stops too
                 return
+
+
+def _cached_tokens(usage: dict) -> int:
+    details = usage.get("prompt_tokens_details")
+    value = details.get("cached_tokens") if isinstance(details, dict) else None
+    return value if isinstance(value, int) else 0
 
 
 def _error_detail(resp: httpx.Response) -> tuple[str, str | None]:

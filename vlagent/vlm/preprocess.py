@@ -64,7 +64,9 @@ def target_size(image: Image.Image, part: dict, factor: int) -> tuple[int, int]:
 
 
 def resized_pixels(image: Image.Image, height: int, width: int) -> torch.Tensor:
-    """The image as a 3×height×width uint8 tensor (transparency over white, as qwen-vl-utils)."""
+    """The image as a 3×height×width uint8 tensor. Transparency is flattened as everywhere in
+    vlagent (:func:`vlagent.imaging.load.flatten`): on white, as qwen-vl-utils does, unless the
+    content's outline is light (white text on a clear background), then on black."""
     from vlagent.imaging.load import to_rgb
 
     image = to_rgb(image)
@@ -116,10 +118,11 @@ class Prepared:
 
 
 def build_inputs(processor, conversations: list[list[dict]], spec: VisionSpec,
-                 buffer: PixelBuffer | None = None) -> Prepared:
+                 buffer: PixelBuffer | None = None, *, cut_at: str | None = None) -> Prepared:
     """Model inputs for a batch of chats: lists of messages whose ``content`` holds text and
     image entries in qwen-vl-utils' form (with ``min_pixels``/``max_pixels`` or
-    ``resized_height``/``resized_width``). ``pixel_values`` lives in ``buffer`` when given."""
+    ``resized_height``/``resized_width``). ``pixel_values`` lives in ``buffer`` when given.
+    With ``cut_at``, each chat's text ends just before that marker (a prompt prefix)."""
     t0 = time.perf_counter()
     parts = [part for c in conversations for msg in c for part in msg["content"] if part["type"] == "image"]
     sizes = [target_size(part["image"], part, spec.factor) for part in parts]
@@ -136,6 +139,8 @@ def build_inputs(processor, conversations: list[list[dict]], spec: VisionSpec,
             row += n
         inputs = {"pixel_values": pixel_values, "image_grid_thw": torch.tensor(grids, dtype=torch.long)}
     texts = [processor.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+    if cut_at is not None:
+        texts = [text[:text.index(cut_at)] for text in texts]
     tokens = iter(t * gh * gw // (spec.merge ** 2) for t, gh, gw in grids)
     texts = [_expand(text, spec.image_token, tokens) for text in texts]
     encoded = processor.tokenizer(texts, padding=True, return_tensors="pt")

@@ -29,6 +29,17 @@ def probe_torch() -> dict[str, Any]:
     if info["cuda_available"]:
         info["devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
         info["bf16"] = torch.cuda.is_bf16_supported()
+    from vlagent.vlm.devices import choose_device, choose_dtype, mps_available, mps_has_bf16
+
+    info["mps_available"] = mps_available()  # Apple silicon's GPU
+    if info["mps_available"]:
+        info["mps_bf16"] = mps_has_bf16()
+    try:
+        device = choose_device("auto")
+        info["model_device"] = device  # where vlm.device auto puts the model, and in what dtype
+        info["model_dtype"] = choose_dtype("auto", device)
+    except Exception as e:  # noqa: BLE001 - report anything
+        info["model_device"] = f"unknown ({e})"
     try:
         import torchvision
 

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Generator, Iterator
 
 from vlagent.index.queue import PRIO_BACKLOG
-from vlagent.ingest.pipeline import Ingestor, Outcome
+from vlagent.ingest.pipeline import SKIPPED, Ingestor, Outcome
 from vlagent.ingest.scan import FileFilter, iter_files
 
 RECONCILE_BATCH = 500
@@ -50,7 +50,8 @@ class Backfill:
     def _run(self) -> Generator[None, None, None]:
         # Reading, hashing, decoding and thumbnails run ahead on the pipeline's threads;
         # the index is written here, on the watcher's thread.
-        for out in self.ingestor.ingest_paths(self._candidates(), source="folder", priority=PRIO_BACKLOG):
+        for out in self.ingestor.ingest_paths(self._candidates(), source="folder", priority=PRIO_BACKLOG,
+                                              skip_forgotten=True):
             self.counts[out.status] += 1
             self.on_outcome(out)
             yield
@@ -61,14 +62,20 @@ class Backfill:
             if path != self.root:
                 self.index.record_failure(path, "scan", str(err))
 
-        for path in iter_files([self.root], self.flt, on_error=scan_error):
+        def skipped(path, reason):  # counted and reported like every outcome (a key of SKIP_REASONS)
+            self.counts[SKIPPED] += 1
+            self.on_outcome(Outcome(path, SKIPPED, reason=reason))
+
+        for path in iter_files([self.root], self.flt, on_error=scan_error, on_skip=skipped):
             self.counts["seen"] += 1
             if self.skip(path):
                 continue
             try:
                 mtime = os.stat(path).st_mtime
             except OSError:
-                continue
+                if os.path.lexists(path):  # there but unreadable (a dangling link…): the ingestor says why
+                    yield path
+                continue  # gone since it was listed: its deletion is followed
             if time.time() - mtime < self.settle_s:
                 self.defer(path)
             else:

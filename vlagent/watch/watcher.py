@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vlagent.common import call_safely
+from vlagent.index.db import IndexGone
 from vlagent.index.queue import PRIO_BACKLOG, PRIO_FRESH
-from vlagent.index.thread import IndexThread
+from vlagent.index.thread import IndexThread, stop_reason
 from vlagent.ingest.pipeline import DUPLICATE, NEW, UPDATED, Ingestor, Outcome
 from vlagent.ingest.scan import FileFilter
 from vlagent.watch.backfill import Backfill
@@ -76,10 +77,18 @@ class WatchStatus:
     backfill_seen: int = 0
     counts: dict[str, int] = field(default_factory=dict)  # new, duplicate, unchanged, failed, moved, gone …
     paused: bool = False
+    error: str | None = None  # why the watcher stopped, when it did not stop cleanly (e.g. the index is gone)
 
     def line(self) -> str:
         watching = sum(1 for s in self.folders.values() if s in ("watching", "polling"))
-        parts = [f"{watching}/{len(self.folders)} folders"]
+        parts = [f"STOPPED: {self.error}"] if self.error else []
+        parts.append(f"{watching}/{len(self.folders)} folders")
+        missing = [r for r, s in self.folders.items() if s == "missing"]
+        if missing:  # say which, and that it is not given up on
+            parts.append(f"missing: {', '.join(missing)} (watched when it appears)")
+        broken = [r for r, s in self.folders.items() if s == "error"]
+        if broken:
+            parts.append(f"cannot watch: {', '.join(broken)}")
         if self.paused:
             parts.append("paused")
         if self.backfill:
@@ -88,7 +97,7 @@ class WatchStatus:
             parts.append(f"{self.pending} settling")
         c = self.counts
         parts.append(f"{c.get('new', 0)} new")
-        for k in ("duplicate", "moved", "gone", "failed"):
+        for k in ("duplicate", "skipped", "moved", "gone", "failed"):
             if c.get(k):
                 parts.append(f"{c[k]} {k}")
         return " · ".join(parts)
@@ -114,6 +123,7 @@ class FolderWatcher(IndexThread):
         self.paused = settings.view.privacy.paused
         self.folders: dict[str, Folder] = {}
         self.counts: Counter = Counter()
+        self.ignored_events = 0  # file events dropped while paused
         self.settler = Settler(settings.view.watch.settle_s)
         self.flt = FileFilter.from_settings(settings, home)
         self._backfills: deque[str] = deque()
@@ -172,11 +182,19 @@ class FolderWatcher(IndexThread):
         observers = getattr(self, "_observers", None)
         if observers is not None:
             observers.stop()
+        if error is not None:
+            self.status.error = stop_reason(error)
+            self._emit_status(force=True)
+
+    def _open_failed(self, error: Exception) -> None:
+        self.status.error = stop_reason(error)
+        self._emit_status(force=True)
 
     def _loop(self) -> None:
         next_supervise = 0.0
         next_housekeeping = time.monotonic() + self.supervise_s
         while not self._stop.is_set():
+            self._check_index(self._index)  # the data home deleted or unmounted: stop writing (IndexGone)
             now = time.monotonic()
             if now >= next_supervise:
                 next_supervise = now + self.supervise_s
@@ -195,7 +213,10 @@ class FolderWatcher(IndexThread):
                 if self._stop.is_set():
                     break
                 if not self.paused:
+                    self._check_index(self._index)  # it may have gone while we waited for events
                     self._work()
+            except IndexGone:
+                raise
             except Exception:  # e.g. the database stayed locked: log, breathe, carry on
                 log.exception("folder watcher: an event could not be handled")
                 self._stop.wait(ERROR_PAUSE_S)
@@ -209,9 +230,10 @@ class FolderWatcher(IndexThread):
             self._ingest_ready(ready[0])
         if self._backfill is None and self._backfills:
             self._start_next_backfill()
-        if self._backfill is not None and not self._ready_soon() and self._backfill.step(BACKFILL_SLICE_S):
+        finished = self._backfill is not None and not self._ready_soon() and self._backfill.step(BACKFILL_SLICE_S)
+        if finished:
             self._end_backfill()
-        self._emit_status()
+        self._emit_status(force=finished)  # a finished folder's counts are shown at once (watch --once exits on it)
 
     def _ready_soon(self) -> bool:
         due = self.settler.next_due()
@@ -228,6 +250,9 @@ class FolderWatcher(IndexThread):
                 if isinstance(item, RawEvent):
                     if not self.paused:
                         self._on_event(item)
+                    else:  # not even remembered (privacy); resuming rescans the folders
+                        self.ignored_events += 1
+                        log.debug("paused: a %s event ignored", item.type)
                 else:
                     item()
             try:
@@ -308,7 +333,7 @@ class FolderWatcher(IndexThread):
             self.counts["gone"] -= 1
 
     def _ingest_ready(self, p: Pending) -> None:
-        out = self.ingestor.ingest_path(p.path, source="folder", priority=PRIO_FRESH)
+        out = self.ingestor.ingest_path(p.path, source="folder", priority=PRIO_FRESH, skip_forgotten=True)
         self._record(out, PRIO_FRESH)
         if out.status == DUPLICATE and out.image_id is not None:
             gone = self._recent_gone.pop(out.image_id, None)

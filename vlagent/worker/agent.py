@@ -9,6 +9,7 @@ running agent within a second.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from pathlib import Path
@@ -38,6 +39,9 @@ class Agent:
         self.watcher = FolderWatcher(home, settings, folders, on_ingested=self._ingested)
         self._stop = threading.Event()
         self._config_thread: threading.Thread | None = None
+        # The file as the settings were read from it (near enough: taken before anything can
+        # start late), so a change saved before the follower thread first runs is still seen.
+        self._config_version = _version(settings.path) if settings.path is not None else None
 
     def _ingested(self, outcome: Outcome, priority: int) -> None:
         self.worker.wake(priority)
@@ -53,7 +57,8 @@ class Agent:
             self.lock.release()
             raise
         if self.settings.path is not None:
-            self._config_thread = threading.Thread(target=self._follow_config, args=(self.settings.path,),
+            self._config_thread = threading.Thread(target=self._follow_config,
+                                                   args=(self.settings.path, self._config_version),
                                                    name="vlagent-config", daemon=True)
             self._config_thread.start()
         return self
@@ -69,10 +74,10 @@ class Agent:
         self.lock.release()
         return ok
 
-    def _follow_config(self, path: Path) -> None:
-        last = _mtime(path)
+    def _follow_config(self, path: Path, last: tuple | None) -> None:
+        """Reload when the file differs from ``last`` (its :func:`_version` when followed from)."""
         while not self._stop.wait(CONFIG_CHECK_S):
-            now = _mtime(path)
+            now = _version(path)
             if now != last:
                 last = now
                 try:
@@ -84,8 +89,13 @@ class Agent:
                     log.info("settings changed: %s", ", ".join(changed))
 
 
-def _mtime(path: Path) -> int | None:
+def _version(path: Path) -> tuple | None:
+    """What tells one save of the file from another: inode, size and mtime, and the content's
+    hash — two saves within one coarse mtime tick can share the mtime, a replaced file's inode
+    can be reused, an edit in place can keep the size. None while the file does not exist."""
     try:
-        return path.stat().st_mtime_ns
+        st = path.stat()
+        digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
     except OSError:
         return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, digest

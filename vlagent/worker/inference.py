@@ -25,8 +25,9 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from vlagent.common import call_safely
+from vlagent.index.db import IndexGone
 from vlagent.index.queue import MODEL_KINDS, PRIO_INTERACTIVE, PRIO_SCREENSHOT, JobQueue, new_worker_id
-from vlagent.index.thread import IndexThread
+from vlagent.index.thread import IndexThread, stop_reason
 from vlagent.jobs.runner import JobReport, StepContext
 from vlagent.vlm.base import VlmError
 from vlagent.worker.ask import AskAnswer, AskHandle, ask_payload
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from vlagent.index.store import Index
     from vlagent.jobs.runner import JobRunner
     from vlagent.settings.store import Settings
+    from vlagent.worker.prefill import PrefillHandle
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class InferenceWorker(IndexThread):
         self._lock = threading.Lock()
         self._current: tuple[list, StepContext] | None = None
         self._asks: dict[int, AskHandle] = {}
+        self._prefilling: PrefillHandle | None = None  # the prefill running now (stop() cancels it)
         self._status_listeners: list[Callable[[WorkerStatus], None]] = []
         self._job_listeners: list[Callable[[JobReport], None]] = []
         self.status = WorkerStatus(state=PAUSED if self._paused else STARTING)
@@ -97,6 +100,9 @@ class InferenceWorker(IndexThread):
         Returns False when the thread did not end in time."""
         self._stop.set()
         self._preempt(PRIO_INTERACTIVE + 1, release=True)
+        prefilling = self._prefilling
+        if prefilling is not None:
+            prefilling.token.cancel()  # stops at the next layer
         self._wake.set()
         return self._join(timeout)
 
@@ -129,6 +135,39 @@ class InferenceWorker(IndexThread):
             handle._fail(WorkerStopped("the worker is stopped"))
             return handle
         self._call_soon(lambda: self._submit_ask(handle))
+        self._preempt(PRIO_INTERACTIVE, release=True)
+        return handle
+
+    def prefill(self, image_ids: list[int], history=None, options: dict | None = None) -> PrefillHandle:
+        """Start reading images the user is about to ask about (:mod:`vlagent.worker.prefill`):
+        on the worker's thread ahead of queued jobs, pre-empting a background batch. Ask with
+        the same ``image_ids``, ``history`` and ``options`` and only the question is read then.
+        ``handle.close()`` when the image is closed (stops it, or frees its memory)."""
+        from vlagent.worker.ask import normalize_history
+        from vlagent.worker.prefill import PrefillHandle, run_prefill
+
+        handle = PrefillHandle([int(i) for i in image_ids], normalize_history(history), options)
+        if self.engine is None or self._stop.is_set():
+            handle._fail(WorkerStopped("the worker is stopped") if self.engine is not None
+                         else VlmError("no vision-language model backend is available"))
+            return handle
+
+        def task() -> None:
+            if self.runner is None or self._stop.is_set():
+                handle._fail(WorkerStopped("the worker stopped before reading the image"))
+                return
+            self.status.current = {"job_id": None, "kind": "prefill", "image_id": handle.image_ids[0],
+                                   "name": "reading the image", "batch": 1, "priority": PRIO_INTERACTIVE}
+            self._set_state(BUSY, force=True)
+            self._prefilling = handle
+            try:
+                run_prefill(handle, self.runner, self.engine, self.settings)
+            finally:
+                self._prefilling = None
+                self._last_model_use = time.monotonic()
+                self.status.current = None
+
+        self._call_soon(task)
         self._preempt(PRIO_INTERACTIVE, release=True)
         return handle
 
@@ -177,13 +216,30 @@ class InferenceWorker(IndexThread):
         self._preempt(PRIO_INTERACTIVE, release=True)
         return fut
 
+    def ask_memory(self, question: str, on_token: Callable[[str], None] | None = None,
+                   *, store: bool = True) -> Future:
+        """A question over everything seen (:func:`vlagent.memory.ask_memory`), answered on the
+        worker's thread with its model and its index connection, ahead of queued jobs. The
+        future holds the :class:`~vlagent.memory.MemoryAnswer`."""
+        from vlagent.memory import ask_memory
+
+        def fn(engine: object) -> object:
+            runner = self.runner
+            if runner is None:
+                raise WorkerStopped("the worker has not started")
+            return ask_memory(question, index=runner.index, settings=self.settings, engine=engine,  # type: ignore[arg-type]
+                              on_token=on_token, store=store,
+                              load_image=lambda image_id: runner.load_image(image_id).image)
+
+        return self.run_model(fn, label="memory question")
+
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the worker's thread between batches (it may use ``self.runner``)."""
         self._call_soon(fn)
 
     # --- the worker thread ------------------------------------------------------------
     def _open_failed(self, error: Exception) -> None:
-        self.status.error = f"{error.__class__.__name__}: {error}"
+        self.status.error = stop_reason(error)
         self._started.set()
         self._set_state(STOPPED, force=True)
 
@@ -198,12 +254,14 @@ class InferenceWorker(IndexThread):
         self._started.set()
         self._set_state(STOPPING, force=True)
         call_safely(self._drain_inbox, what="worker: draining the inbox")
-        _requeue_own(JobQueue(index), self.worker_id)
+        if not isinstance(error, IndexGone):  # else nothing written now would be kept
+            _requeue_own(JobQueue(index), self.worker_id)
         for handle in list(self._asks.values()):
-            handle._fail(WorkerStopped("the worker stopped before answering; the question stays queued"))
+            handle._fail(WorkerStopped(str(error) if isinstance(error, IndexGone) else
+                                       "the worker stopped before answering; the question stays queued"))
         self._asks.clear()
         self._unload_model()
-        self.status.error = f"{error.__class__.__name__}: {error}" if error is not None else None
+        self.status.error = stop_reason(error) if error is not None else None
         self._set_state(STOPPED, force=True)
 
     @property
@@ -232,6 +290,7 @@ class InferenceWorker(IndexThread):
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            self._check_index(self._job_runner.index)  # the data home deleted or unmounted: stop (IndexGone)
             self._drain_inbox()
             if self._stop.is_set():
                 break

@@ -44,6 +44,8 @@ class WorkerStatus:
             parts.append(f"{self.failed} failed")
         if self.model_loaded:
             parts.append("model loaded")
+        if self.error:
+            parts.append(f"error: {self.error}")
         return " · ".join(parts)
 
 
