@@ -11,7 +11,7 @@ import os
 import re
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QFont, QTextCursor
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from vlagent.common import display_path
+from vlagent.gui.transcript import append_text, replace_answer, start_turn
 from vlagent.index.search import strip_highlight
 
 CITATION = re.compile(r"\[#(\d+)\]")
@@ -168,10 +169,7 @@ class AskAllPanel(QWidget):
             return
         if self.state_label.text():
             self.state_label.clear()
-        cursor = self.transcript.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(piece)
-        self.transcript.ensureCursorVisible()
+        append_text(self.transcript, piece)
 
     def _answered(self, answer) -> None:
         self.session, self._retrieving = None, False
@@ -201,25 +199,10 @@ class AskAllPanel(QWidget):
 
     # --- transcript and sources -----------------------------------------------------------
     def _append_turn(self, question: str) -> None:
-        cursor = self.transcript.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        if not self.transcript.document().isEmpty():
-            cursor.insertBlock()
-        you, bot = html.escape(self.tr("You")), html.escape(self.tr("vlagent"))
-        cursor.insertHtml(f'<p style="margin-top:6px"><b style="color:#1d4ed8">{you}:</b> '
-                          f'{html.escape(question)}</p>')
-        cursor.insertBlock()
-        cursor.insertHtml(f'<b style="color:#047857">{bot}:</b> ')
-        self._answer_start = cursor.position()
-        self.transcript.setTextCursor(cursor)
-        self.transcript.ensureCursorVisible()
+        self._answer_start = start_turn(self.transcript, self.tr("You"), self.tr("vlagent"), question)
 
     def _replace_answer(self, answer_html: str) -> None:
-        cursor = self.transcript.textCursor()
-        cursor.setPosition(self._answer_start)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertHtml(answer_html)
-        self.transcript.ensureCursorVisible()
+        replace_answer(self.transcript, self._answer_start, rich=answer_html)
 
     def _show_sources(self, answer) -> None:
         self.sources.clear()

@@ -4,11 +4,10 @@ the conversation; every answer is stored with the image, so search finds it."""
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+
+from vlagent.gui.transcript import append_text, replace_answer, start_turn
 
 EARLIER_TURNS = 3  # stored answers of earlier sessions given to the model as context
 
@@ -134,10 +133,7 @@ class AskPanel(QWidget):
             return
         if self.state_label.text():
             self.state_label.clear()
-        cursor = self.transcript.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(piece)
-        self.transcript.ensureCursorVisible()
+        append_text(self.transcript, piece)
 
     def _finished(self, image_id: int, question: str, answer: str | None, error: str | None) -> None:
         self.session = None
@@ -154,26 +150,12 @@ class AskPanel(QWidget):
 
     # --- transcript -----------------------------------------------------------------------
     def _append_turn(self, question: str, answer: str) -> None:
-        cursor = self.transcript.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        if not self.transcript.document().isEmpty():
-            cursor.insertBlock()
-        you, bot = html.escape(self.tr("You")), html.escape(self.tr("vlagent"))
-        cursor.insertHtml(f'<p style="margin-top:6px"><b style="color:#1d4ed8">{you}:</b> '
-                          f'{html.escape(question)}</p>')
-        cursor.insertBlock()
-        cursor.insertHtml(f'<b style="color:#047857">{bot}:</b> ')
-        self._answer_start = cursor.position()
-        cursor.insertText(answer)
-        self.transcript.setTextCursor(cursor)
-        self.transcript.ensureCursorVisible()
+        self._answer_start = start_turn(self.transcript, self.tr("You"), self.tr("vlagent"), question)
+        append_text(self.transcript, answer)
 
     def _replace_last_answer(self, answer: str) -> None:
         """The stored answer is the streamed text, stripped; show exactly what was stored."""
-        cursor = self.transcript.textCursor()
-        cursor.setPosition(self._answer_start)
-        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
-        cursor.insertText(answer)
+        replace_answer(self.transcript, self._answer_start, text=answer)
 
     def transcript_text(self) -> str:
         return self.transcript.toPlainText()
