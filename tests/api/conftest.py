@@ -43,8 +43,9 @@ def server_config(model_dir: Path, **extra_tables) -> dict:
 class Served:
     """A running ``vlagent serve``: its URL, token and data home."""
 
-    def __init__(self, proc: subprocess.Popen, url: str, home: Path, log: Path):
+    def __init__(self, proc: subprocess.Popen, url: str, home: Path, log: Path, login: str | None = None):
         self.proc, self.url, self.home, self.log = proc, url, home, log
+        self.login = login  # the one-time browser login URL serve printed (when waited for)
         self.base = url + "/v1"
         self.port = int(url.rsplit(":", 1)[1])
         token = home / "api-token"  # none when serving with --api-key or --no-auth
@@ -69,29 +70,35 @@ class Served:
         return self.proc.returncode
 
 
-def start_serve(home: Path, *args: str, timeout: float = 120) -> Served:
-    """Start ``vlagent serve --port 0`` on ``home`` and wait until it says where it listens."""
+def start_serve(home: Path, *args: str, timeout: float = 120, env: dict | None = None,
+                wait_for_login: bool = False) -> Served:
+    """Start ``vlagent serve --port 0`` on ``home`` and wait until it says where it listens
+    (and, with ``wait_for_login``, the one-time login URL it prints for a browser)."""
     log = home.parent / f"{home.name}-serve.log"
     err = open(log, "wb")
     proc = subprocess.Popen([sys.executable, "-m", "vlagent", "serve", "--port", "0", *args], cwd=str(REPO),
-                            env=cli_env(home), stdout=subprocess.PIPE, stderr=err)
+                            env=env or cli_env(home), stdout=subprocess.PIPE, stderr=err)
     err.close()
     found: dict = {}
     ready = threading.Event()
+    wanted = "login" if wait_for_login else "url"
 
     def read() -> None:
         for raw in proc.stdout:
             line = raw.decode("utf-8", "replace")
             if "listening on " in line and "url" not in found:
                 found["url"] = line.split("listening on ", 1)[1].split()[0]
+            if "in a browser" in line and "login" not in found:
+                found["login"] = line.rsplit(" ", 1)[1].strip()
+            if wanted in found:
                 ready.set()
         ready.set()
 
     threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(timeout) or "url" not in found:
+    if not ready.wait(timeout) or wanted not in found or "url" not in found:
         proc.kill()
         raise AssertionError(f"vlagent serve did not start (exit {proc.poll()}):\n{log.read_text()}")
-    return Served(proc, found["url"], home, log)
+    return Served(proc, found["url"], home, log, found.get("login"))
 
 
 @pytest.fixture(scope="session")

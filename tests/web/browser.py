@@ -10,13 +10,12 @@ fresh profile each time.
 from __future__ import annotations
 
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+from tests.api.conftest import Served
+from tests.api.conftest import start_serve as api_start_serve
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -107,47 +106,6 @@ class Browser:
             shutil.rmtree(self.profile, ignore_errors=True)
 
 
-class Served:
-    """A running ``vlagent serve`` with its URL, data home and the login URL it printed."""
-
-    def __init__(self, proc: subprocess.Popen, url: str, login: str, home: Path, log: Path):
-        self.proc, self.url, self.login, self.home, self.log = proc, url, login, home, log
-        self.token = (home / "api-token").read_text().strip() if (home / "api-token").exists() else None
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        return self.proc.returncode
-
-
 def start_serve(home: Path, *args: str, env: dict, timeout: float = 180) -> Served:
     """``vlagent serve --port 0 ARGS`` on ``home``; waits for its URL and its login URL."""
-    log = home.parent / f"{home.name}-serve.log"
-    err = open(log, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "vlagent", "serve", "--port", "0", *args], cwd=str(REPO),
-                            env=env, stdout=subprocess.PIPE, stderr=err)
-    err.close()
-    found: dict[str, str] = {}
-    ready = threading.Event()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace")
-            if "listening on " in line and "url" not in found:
-                found["url"] = line.split("listening on ", 1)[1].split()[0]
-            if "in a browser" in line and "login" not in found:
-                found["login"] = line.rsplit(" ", 1)[1].strip()
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(timeout) or "login" not in found:
-        proc.kill()
-        raise AssertionError(f"vlagent serve did not start (exit {proc.poll()}):\n{log.read_text()}")
-    return Served(proc, found["url"], found["login"], home, log)
+    return api_start_serve(home, *args, env=env, timeout=timeout, wait_for_login=True)
