@@ -34,16 +34,7 @@ sys.path.insert(0, str(REPO))
 HALF_REQUEST = b"GET /v1/sea"  # half a request line: the head never completes
 
 
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))] if xs else float("nan")
-
-
-def table(headers: list[str], rows: list[list]) -> str:
-    cells = [[str(h) for h in headers]] + [[f"{c:.1f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
-    return "\n".join([line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in cells[1:]])
+from api import pct, table  # noqa: E402 - bench/api.py's table helpers (bench/ is on sys.path)
 
 
 class Serve:

@@ -27,9 +27,7 @@ sys.path.insert(0, str(REPO))
 NOW = datetime(2026, 12, 5, 15, 0)
 
 
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+from api import pct  # noqa: E402 - bench/api.py's percentile (bench/ is on sys.path)
 
 
 def retrieval(size: int, repeats: int, work: Path) -> dict:
@@ -58,7 +56,7 @@ def retrieval(size: int, repeats: int, work: Path) -> dict:
     index.close()
     n = len(answers)
     return {"size": size, "questions": n, "r1": hits1 / n, "r5": hits5 / n, "p50": statistics.median(lat),
-            "p95": pct(lat, 95), "build_s": build_s}
+            "p95": pct(lat, 0.95), "build_s": build_s}
 
 
 def answer_on_tiny(work: Path) -> dict:
