@@ -29,6 +29,7 @@ DOCS = REPO / "docs"
 DATA = REPO / ".bench-data" / "web-screenshots"
 SIZE = (1280, 800)
 QUERY = "error"
+QUERY_ZH = "发票"
 
 
 def cached_home() -> Path:
@@ -147,6 +148,17 @@ def main() -> int:
                what="the timeline")
         time.sleep(0.3)
         save(d.get_screenshot_as_png(), "web-timeline.png")
+
+        # The Chinese interface (what a browser asking for zh gets), searching two characters.
+        d.get(served.url + "/?lang=zh")
+        b.wait(lambda: b.js("return !!(window.vlagent && window.vlagent.state.booted)"), 60, "the app in Chinese")
+        d.find_element("id", "q").send_keys(QUERY_ZH)
+        b.wait(lambda: b.js("const s = window.vlagent.state; return s.lastRender && s.lastRender.q === arguments[0]",
+                            QUERY_ZH), what="the Chinese results")
+        b.wait(lambda: b.js("return [...document.images].filter(i => i.closest('.hit')).every(i => i.complete)"),
+               what="the thumbnails")
+        time.sleep(0.3)
+        save(d.get_screenshot_as_png(), "web-search-zh.png")
     finally:
         b.quit()
         served.stop()
