@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -159,3 +160,28 @@ def json_safe(obj: object) -> object:
     if isinstance(obj, os.PathLike):
         return json_safe(os.fspath(obj))
     return obj
+
+
+# --- dates given on a command line or by a tool ------------------------------------------
+
+SPAN_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+
+
+def parse_when(text: str | None) -> float | None:
+    """``YYYY-MM-DD``, ``YYYY-MM-DD[T ]HH:MM[:SS]`` (local time) or a span back from now
+    (``30m``, ``12h``, ``7d``, ``2w``) → epoch seconds; None for nothing; ValueError otherwise."""
+    from datetime import datetime
+
+    if text is None or not text.strip():
+        return None
+    t = text.strip()
+    unit = SPAN_UNITS.get(t[-1:].lower())
+    if unit and t[:-1].isdigit():
+        return time.time() - int(t[:-1]) * unit
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(t, fmt).timestamp()
+        except ValueError:
+            pass
+    raise ValueError(f"cannot read the date {t!r}")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
@@ -40,18 +38,12 @@ def register(sub) -> None:
 
 
 def parse_when(text: str | None) -> float | None:
-    if not text:
-        return None
-    t = text.strip().lower()
-    units = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-    if t[:-1].isdigit() and t[-1] in units:
-        return time.time() - int(t[:-1]) * units[t[-1]]
-    for fmt in ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text.strip(), fmt).timestamp()
-        except ValueError:
-            pass
-    raise UsageError(f"cannot read the date {text!r} (use YYYY-MM-DD or a span like 7d)")
+    from vlagent import common
+
+    try:
+        return common.parse_when(text)
+    except ValueError:
+        raise UsageError(f"cannot read the date {text!r} (use YYYY-MM-DD or a span like 7d)") from None
 
 
 def hit_record(hit) -> dict:

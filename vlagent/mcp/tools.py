@@ -22,11 +22,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
+
+from vlagent import common
 
 if TYPE_CHECKING:
     from vlagent.home import Home
@@ -44,10 +45,6 @@ NOTHING_INDEXED = ("nothing is indexed yet: index images first ('vlagent index F
                    "or the desktop app)")
 CAPTURE_OFF = ("screen capture is off for MCP clients: enable it with 'vlagent config mcp.allow_capture true' "
                "(or start the server with 'vlagent mcp --mcp-allow-capture true')")
-_SPAN_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
-
-
 class ToolFailure(Exception):
     """A call that cannot be done as asked (an unknown id, an empty question, a bad date, a
     model that cannot load): its message is one sentence the client shows as the tool's error."""
@@ -59,21 +56,12 @@ def when(ts: float | None) -> str | None:
 
 
 def parse_when(text: str | None, name: str) -> float | None:
-    """``YYYY-MM-DD``, ``YYYY-MM-DDTHH:MM[:SS]`` (local time) or a span back from now
-    (``30m``, ``12h``, ``7d``, ``2w``) → epoch seconds; anything else is a :class:`ToolFailure`."""
-    if text is None or not text.strip():
-        return None
-    t = text.strip()
-    unit = _SPAN_UNITS.get(t[-1:].lower())
-    if unit and t[:-1].isdigit():
-        return time.time() - int(t[:-1]) * unit
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(t, fmt).timestamp()
-        except ValueError:
-            pass
-    raise ToolFailure(f"cannot read the date {t!r} given as {name}: use YYYY-MM-DD, YYYY-MM-DDTHH:MM "
-                      "or a span back from now like 12h, 7d or 2w")
+    """:func:`vlagent.common.parse_when`; anything it cannot read is a :class:`ToolFailure`."""
+    try:
+        return common.parse_when(text)
+    except ValueError:
+        raise ToolFailure(f"cannot read the date {(text or '').strip()!r} given as {name}: use YYYY-MM-DD, "
+                          "YYYY-MM-DDTHH:MM or a span back from now like 12h, 7d or 2w") from None
 
 
 class McpTools:
