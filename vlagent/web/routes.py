@@ -379,35 +379,12 @@ async def ask(request: Request, body: AskBody):
     if not await run_in_threadpool(exists):
         raise ApiError(404, f"no image with id {body.image_id}", code="not_found")
     _require_worker(service)
-    slot = service.admit()
-    try:
-        pieces = Pieces()
-        handle = service.worker.ask([body.image_id], question, on_token=pieces.post)
-        handle.add_done_callback(lambda _: pieces.post(None))
-    except BaseException:
-        slot.release()
-        raise
 
-    async def events():
-        try:
-            yield _line({"status": "asked"})
-            async for piece in pieces:
-                yield _line({"token": piece})
-            try:
-                answer = handle.result()
-            except CancelledError:
-                yield _line({"error": "stopped", "stopped": True})
-                return
-            except Exception as e:
-                yield _line({"error": model_error(e).message})
-                return
-            yield _line({"done": True, "text": answer.text, "model": answer.model, "timings": answer.timings})
-        finally:
-            if not handle.done():  # the page went away (or pressed Stop) mid-answer
-                handle.cancel()
-            slot.release()
+    def done(answer: Any) -> dict[str, Any]:
+        return {"done": True, "text": answer.text, "model": answer.model, "timings": answer.timings}
 
-    return _ndjson(events())
+    return _stream_answer(service, lambda on_token: service.worker.ask([body.image_id], question, on_token=on_token),
+                          done, cancel_on_exit=True)
 
 
 @router.post("/web/api/memory")
@@ -417,11 +394,25 @@ async def ask_memory(request: Request, body: MemoryBody):
     if not question:
         raise ApiError(400, "the question is empty", code="empty", param="question")
     _require_worker(service)
+
+    def done(answer: Any) -> dict[str, Any]:
+        sources = [dict(s.as_dict(), path=display_path(s.path) if s.path else None,
+                        name=_name(s.path, s.id)) for s in answer.sources]
+        return {"done": True, "text": answer.text, "answered": answer.answered, "sources": sources,
+                "time_range": answer.time_range, "model": answer.model, "timings": answer.timings}
+
+    return _stream_answer(service, lambda on_token: service.worker.ask_memory(question, on_token=on_token), done)
+
+
+def _stream_answer(service: Any, start: Any, done: Any, *, cancel_on_exit: bool = False) -> StreamingResponse:
+    """NDJSON of a generation on the worker: ``{"status": "asked"}``, ``{"token": …}`` pieces, then
+    ``done(result)`` or ``{"error": …}``. ``start(on_token)`` returns the job's future (or handle);
+    with ``cancel_on_exit`` a page that goes away (or presses Stop) mid-answer cancels it."""
     slot = service.admit()
     try:
         pieces = Pieces()
-        future = service.worker.ask_memory(question, on_token=pieces.post)
-        future.add_done_callback(lambda _: pieces.post(None))
+        job = start(pieces.post)
+        job.add_done_callback(lambda _: pieces.post(None))
     except BaseException:
         slot.release()
         raise
@@ -432,15 +423,17 @@ async def ask_memory(request: Request, body: MemoryBody):
             async for piece in pieces:
                 yield _line({"token": piece})
             try:
-                answer = future.result()
+                result = job.result()
+            except CancelledError:
+                yield _line({"error": "stopped", "stopped": True})
+                return
             except Exception as e:
                 yield _line({"error": model_error(e).message})
                 return
-            sources = [dict(s.as_dict(), path=display_path(s.path) if s.path else None,
-                            name=_name(s.path, s.id)) for s in answer.sources]
-            yield _line({"done": True, "text": answer.text, "answered": answer.answered, "sources": sources,
-                         "time_range": answer.time_range, "model": answer.model, "timings": answer.timings})
+            yield _line(done(result))
         finally:
+            if cancel_on_exit and not job.done():
+                job.cancel()
             slot.release()
 
     return _ndjson(events())
