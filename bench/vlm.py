@@ -6,6 +6,7 @@
     python bench/vlm.py gemm               # float32 / bfloat16 / int8 matmul speed on this CPU
     python bench/vlm.py ttft               # time to first token: cold, interactive cores, prefilled while
                                            # typing, follow-up turn, light mode (real shape, random weights)
+    python bench/vlm.py cold-vs --rev 5a018cf   # cold time to first token, this tree against an older one
 
 ``real`` builds the random checkpoint once under ``.bench-data/`` (git-ignored; ~7.5 GB for
 the 3B) and runs the configurations that share a load in one process, one after another
@@ -354,6 +355,92 @@ def bench_ttft(args) -> None:
                       f"the int8 peak)")
 
 
+# --- cold-vs: this tree's cold time to first token against an older revision's ------------
+def bench_cold_vs(args) -> None:
+    """Check out ``--rev`` into .bench-data/rev-SHA (a git worktree) and measure the cold time to
+    first token of both trees at their own defaults on the same model and image, alternating
+    old/new, in a worker thread (as the desktop app, the web face and the API call the model)
+    and in the main thread (as the CLI does)."""
+    data = REPO / ".bench-data"
+    model_dir = data / args.like.split("/")[-1].lower().replace(".", "_") / "random"
+    if not (model_dir / "config.json").exists():
+        from vlagent.dev.tiny_model import build
+
+        build(model_dir, like=args.like)
+    sha = subprocess.run(["git", "rev-parse", "--short", args.rev], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    old = data / f"rev-{sha}"
+    if not old.exists():
+        subprocess.run(["git", "worktree", "add", "--detach", str(old), sha], cwd=REPO, check=True,
+                       capture_output=True)
+    png = screenshot_png(data)
+    results: list[dict] = []
+    for where in args.where.split(","):
+        for name, tree in ((sha, old), ("this tree", REPO)):
+            cmd = [sys.executable, __file__, "run-cold", "--tree", str(tree), "--model", str(model_dir),
+                   "--image", str(png), "--where", where, "--repeats", str(args.repeats), "--tokens", str(args.tokens)]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            line = next((x for x in out.stdout.splitlines() if x.startswith("{")), None)
+            if line is None:
+                sys.exit(f"{name} failed:\n{out.stderr[-3000:]}")
+            r = dict(json.loads(line), tree=name, where=where)
+            print(json.dumps(r), flush=True)
+            results.append(r)
+    print(f"\n{args.like} shape, random weights, each tree at its own defaults, 1920x1080 screenshot, cold (nothing "
+          f"cached), {args.tokens} new tokens forced, median of {args.repeats} answers, {os.cpu_count()} cores\n")
+    rows = []
+    for where in args.where.split(","):
+        base = next(r for r in results if r["where"] == where and r["tree"] == sha)
+        for r in (x for x in results if x["where"] == where):
+            rows.append([where, r["tree"], r["vision_s"], r["ttft_s"], r["total_s"],
+                         f"{base['ttft_s'] / r['ttft_s']:.2f}x", r["cores_used"]])
+    print(table(["thread", "tree", "vision s", "time to first token s", "s per answer",
+                 "TTFT speed-up", "cores used"], rows))
+
+
+def run_cold(args) -> None:
+    """One tree's cold answers in one process (``cold-vs``): the medians as one JSON line."""
+    import threading
+
+    sys.path.insert(0, args.tree)
+    for name in [m for m in sys.modules if m == "vlagent" or m.startswith("vlagent.")]:
+        del sys.modules[name]
+    from vlagent.imaging.load import load_path
+    from vlagent.settings import Settings
+    from vlagent.vlm import ChatMessage, GenerationOptions
+    from vlagent.vlm.transformers_backend import TransformersEngine
+
+    assert Path(sys.modules["vlagent"].__file__).is_relative_to(args.tree)
+    settings = Settings(None)
+    for key, value in {"vlm.model": args.model, "vlm.idle_unload_s": 0, "vlm.prefix_cache_mb": 0}.items():
+        try:
+            settings.override(key, value)
+        except Exception:  # noqa: BLE001 — a revision without that setting (its own SettingError class)
+            pass
+    engine = TransformersEngine(settings)
+    engine.load()
+    image = load_path(args.image).image
+    opts = GenerationOptions.from_settings(settings, max_new_tokens=args.tokens, min_new_tokens=args.tokens)
+    messages = [ChatMessage("user", "What is the total due on this screen?", [image])]
+    runs: list[dict] = []
+
+    def answer() -> None:
+        for _ in range(args.repeats):
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            t = engine.chat(messages, opts).timings
+            runs.append({"ttft_s": (t["preprocess_ms"] + t["prefill_ms"]) / 1000, "vision_s": t["vision_ms"] / 1000,
+                         "total_s": t["total_ms"] / 1000,
+                         "cores_used": (time.process_time() - cpu0) / (time.perf_counter() - wall0)})
+
+    if args.where == "thread":
+        worker = threading.Thread(target=answer)
+        worker.start()
+        worker.join()
+    else:
+        answer()
+    print(json.dumps({k: round(median([r[k] for r in runs]), 2) for k in runs[0]}), flush=True)
+
+
 class FlopCounter:
     """Counts multiply-adds of every Linear (float or int8) while active: 2·in·out per row."""
 
@@ -529,10 +616,21 @@ def main() -> None:
     o.add_argument("--image", required=True)
     o.add_argument("--tokens", type=int, default=16)
     o.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
+    c = sub.add_parser("cold-vs")
+    c.add_argument("--rev", default="5a018cf", help="the older revision (default: before the prefill work)")
+    c.add_argument("--like", default="Qwen/Qwen2.5-VL-3B-Instruct")
+    c.add_argument("--where", default="thread,main")
+    c.add_argument("--repeats", type=int, default=3)
+    c.add_argument("--tokens", type=int, default=16)
+    o = sub.add_parser("run-cold")
+    for flag in ("--tree", "--model", "--image", "--where"):
+        o.add_argument(flag, required=True)
+    o.add_argument("--repeats", type=int, default=3)
+    o.add_argument("--tokens", type=int, default=16)
     args = p.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     {"tiny": bench_tiny, "real": bench_real, "gemm": bench_gemm, "run-group": run_group, "ttft": bench_ttft,
-     "run-ttft": run_ttft}[args.cmd](args)
+     "run-ttft": run_ttft, "cold-vs": bench_cold_vs, "run-cold": run_cold}[args.cmd](args)
 
 
 if __name__ == "__main__":

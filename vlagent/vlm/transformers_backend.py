@@ -27,6 +27,7 @@ import torch
 from PIL import Image
 from transformers import DynamicCache, GenerationMixin, TextStreamer
 
+from vlagent.common import trim_heap
 from vlagent.vlm.base import (
     Cancelled,
     CancelToken,
@@ -269,6 +270,8 @@ class TransformersEngine:
             finally:
                 self._last_used = time.monotonic()
                 self._schedule_idle_unload()
+                if self.placement is not None and self.placement.device == "cpu":
+                    trim_heap()  # what the call freed (kept for reuse during it: common.reuse_freed_memory)
 
     @contextmanager
     def _interactive_threads(self):
