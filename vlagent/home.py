@@ -82,6 +82,12 @@ class Home:
         return self.root / "logs"
 
     @property
+    def conversation_cache(self) -> Path:
+        """The local model's cache of the last ``ask`` conversation (its keys and values, which hold
+        what the images showed): read by ``ask --continue``, removed when any image is forgotten."""
+        return self.root / "cache" / "last-conversation.pt"
+
+    @property
     def api_token_path(self) -> Path:
         """The API's bearer token (written by :mod:`vlagent.api.token`, mode 0600)."""
         return self.root / "api-token"

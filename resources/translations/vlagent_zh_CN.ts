@@ -360,6 +360,10 @@
         <translation>API</translation>
     </message>
     <message>
+        <source>Web page</source>
+        <translation>网页</translation>
+    </message>
+    <message>
         <source>Source:</source>
         <translation>来源：</translation>
     </message>
@@ -491,6 +495,10 @@
     <message>
         <source>API</source>
         <translation>API</translation>
+    </message>
+    <message>
+        <source>Web page</source>
+        <translation>网页</translation>
     </message>
     <message>
         <source>Any time</source>

@@ -89,16 +89,23 @@ def test_the_pixel_budget_per_request(client, model_name, messages):
     assert small.usage.prompt_tokens < full.usage.prompt_tokens
 
 
-def test_seed_is_refused_when_it_could_not_be_honoured(client, model_name, messages, greedy):
-    # Greedy decoding gives the same answer for every seed: honoured.
+def test_a_seed_repeats_a_sampled_answer(client, model_name, messages, greedy):
+    # Greedy decoding gives the same answer for every seed.
     assert answer(client, model_name, messages, temperature=0, seed=7) == greedy
-    with pytest.raises(openai.BadRequestError) as e:
-        answer(client, model_name, messages, temperature=0.8, seed=7)
-    assert e.value.body["param"] == "seed"
+    first = answer(client, model_name, messages, temperature=HOT, seed=7)
+    assert answer(client, model_name, messages, temperature=HOT, seed=7) == first
+    assert {answer(client, model_name, messages, temperature=HOT, seed=s) for s in (8, 9, 10)} - {first}
+
+
+def test_presence_and_frequency_penalties_and_min_p_change_the_answer(client, model_name, messages, greedy):
+    assert answer(client, model_name, messages, temperature=0, presence_penalty=0, frequency_penalty=0) == greedy
+    assert answer(client, model_name, messages, temperature=0, frequency_penalty=2.0) != greedy
+    assert answer(client, model_name, messages, temperature=0, presence_penalty=2.0) != greedy
+    # min_p near 1 leaves only the most likely token: the greedy answer, however hot.
+    assert answer(client, model_name, messages, temperature=HOT, seed=3, extra_body={"min_p": 0.999999}) == greedy
 
 
 @pytest.mark.parametrize("field,value,neutral", [
-    ("min_p", 0.1, 0), ("presence_penalty", 0.5, 0), ("frequency_penalty", -0.5, 0.0),
     ("logprobs", True, False), ("logit_bias", {"5": 10}, {}), ("ignore_eos", True, False),
     ("response_format", {"type": "json_object"}, {"type": "text"}), ("n", 2, 1), ("stop_token_ids", [3], []),
     ("use_beam_search", True, False), ("top_logprobs", 2, 0),

@@ -85,3 +85,35 @@ def test_ids_are_never_reused_in_a_new_index(tmp_path):
         assert new_id not in ids and new_id > max(ids)
     finally:
         index.close()
+
+
+def test_job_ids_are_never_reused_after_upgrading_or_forgetting(tmp_path, monkeypatch):
+    from vlagent.index.queue import JobQueue
+    from vlagent.index.store import Index
+
+    db = _old_index(tmp_path / "i.db", monkeypatch, 4)
+    c = db.conn
+    for n in (1, 2):
+        c.execute("INSERT INTO images(id, sha256, width, height, source, first_seen) VALUES (?, ?, 4, 3, 'import', ?)",
+                  (n, f"{n:064x}", float(n)))
+        c.execute("INSERT INTO jobs(image_id, kind, state, payload, created_at, updated_at)"
+                  " VALUES (?, 'describe', 'pending', '{\"p\": 1}', 0, 0)", (n,))
+    db.conn.close()
+
+    index = Index(connect(tmp_path / "i.db"))  # the upgrade
+    try:
+        sql = index.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'jobs'").fetchone()[0]
+        assert "AUTOINCREMENT" in sql
+        names = {r[0] for r in index.conn.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'jobs'")}
+        assert {"jobs_one_active", "jobs_pick", "jobs_image"} <= names
+        queue = JobQueue(index)
+        assert [(j["id"], j["image_id"], j["payload"]) for j in (queue.get(1), queue.get(2))] == [
+            (1, 1, '{"p": 1}'), (2, 2, '{"p": 1}')]
+        assert index.forget(2)  # its job (the newest) goes with it
+        assert queue.get(2) is None
+        new_id, _ = index.add_image(sha256="f" * 64, width=1, height=1, format="PNG", bytes=1, mtime=0.0,
+                                    source="import")
+        job = queue.enqueue(new_id, "describe")
+        assert job not in (1, 2) and job > 2  # a client polling job 2 never sees another image's job
+    finally:
+        index.close()

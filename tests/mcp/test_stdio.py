@@ -131,3 +131,19 @@ def test_the_server_still_serves_after_the_errors(server, indexed_home):
     _, ids = indexed_home
     assert [h["id"] for h in data_of(server.call("search_images", {"query": "ZEBRAQUOKKA"}))["hits"]] \
         == [ids["invoice"]]
+
+
+def test_the_server_logs_to_its_own_private_file(server, indexed_home):
+    import stat
+
+    home, _ = indexed_home
+    data_of(server.call("search_images", {"query": "ZEBRAQUOKKA"}))  # the server is up
+    log = home / "logs" / "mcp.log"
+    assert " mcp started (pid " in log.read_text(encoding="utf-8")
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_the_model_settings_are_flags_of_mcp():
+    shown = run_cli("mcp", "--help", check=True).stdout_text
+    for flag in ("--vlm-model", "--vlm-prefix-cache-mb", "--vlm-interactive-threads"):
+        assert flag in shown

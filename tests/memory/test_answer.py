@@ -127,3 +127,36 @@ def test_as_dict_is_json_ready(index, mem_settings, seen):
     ans = ask_memory("ACME invoice", index=index, settings=mem_settings, engine=None, now=NOW)
     d = json.loads(json.dumps(ans.as_dict()))
     assert d["sources"][0]["id"] == seen["invoice"] and d["answered"] is False
+
+
+def test_stopping_a_question_stops_the_model_and_stores_nothing(home, index, mem_settings, seen):
+    """What the desktop Ask-all, the web page and the API do when the asker goes away: cancel
+    the worker's future mid-answer. The model stops at its next token; nothing is stored."""
+    import threading
+
+    from vlagent.common import Cancelled
+    from vlagent.worker import InferenceWorker
+
+    mem_settings.override("memory.answer_tokens", 400)
+    worker = InferenceWorker(home, mem_settings, poll_s=0.2)
+    worker.start()
+    try:
+        ready, pieces, holder = threading.Event(), [], {}
+
+        def on_token(piece):
+            ready.wait(30)
+            pieces.append(piece)
+            holder["future"].cancel()
+
+        holder["future"] = future = worker.ask_memory("what was the total on the ACME invoice?", on_token=on_token)
+        ready.set()
+        with pytest.raises(Cancelled):
+            future.result(timeout=120)
+        assert pieces and future.token.cancelled
+        assert len(pieces) < 5  # stopped at once, not after hundreds of tokens
+        assert index.results(seen["invoice"], "answer") == []
+        # The worker goes on answering.
+        again = worker.ask_memory("ACME invoice total?").result(timeout=120)
+        assert again.answered
+    finally:
+        assert worker.stop(60)

@@ -98,3 +98,8 @@ def test_ask_continue_follows_up_with_the_cached_conversation(cli, text_png, tin
         ("What is the total?", 1), ("And the invoice number?", 3)]
     p = cli("ask", text_png(["new"], name="new.png"), "Again?", "--continue", *flags)
     assert p.returncode == 2 and "no earlier answer" in p.stderr_text
+    # Forgetting the image also forgets the model's saved reading of it.
+    saved = vlagent_home / "cache" / "last-conversation.pt"
+    assert saved.exists()
+    cli("forget", img, check=True)
+    assert not saved.exists()

@@ -132,7 +132,7 @@ def test_filters_match_the_desktop_window(app):
 
     options = {sel: [o.get_attribute("value") for o in Select(app.driver.find_element("id", sel)).options]
                for sel in ("f-source", "f-seen", "f-sort", "f-folder")}
-    assert options["f-source"] == ["", "folder", "screenshot", "import", "api"]
+    assert options["f-source"] == ["", "folder", "screenshot", "import", "api", "web"]
     assert options["f-seen"] == ["", "0", "7", "30", "365"]
     assert options["f-sort"] == ["relevance", "date"]
     assert options["f-folder"][0] == "" and options["f-folder"][-1] == "__other__"
@@ -250,7 +250,7 @@ def test_upload_through_the_file_input_opens_it_with_the_ask_box_focused(app, tm
     app.wait(lambda: app.js("const d = window.vlagent.state.detail; return d && d.name && "
                             "d.name.endsWith('.png') && d.ocr && d.ocr.text.includes('Plumbus')"), 90, "the upload")
     assert app.js("return document.activeElement.id") == "ask-q"
-    assert app.js("return window.vlagent.state.detail.source") == "api"
+    assert app.js("return window.vlagent.state.detail.source") == "web"  # not "api": dropped on the page
     close_detail(app)
     assert type_query(app, "plumbus")
 

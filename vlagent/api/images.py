@@ -48,7 +48,7 @@ MAX_ID = 2**63 - 1  # SQLite's largest integer: a bigger id is a 400, not an ove
 MAX_OFFSET = 10**9
 
 # The search filter's choices as types, for FastAPI to validate and the type checker to see.
-Source = Literal["folder", "screenshot", "import", "api"]
+Source = Literal["folder", "screenshot", "import", "api", "web"]
 Sort = Literal["relevance", "date"]
 if get_args(Source) != SOURCES or get_args(Sort) != SORTS:
     raise ImportError("vlagent.api.images: Source and Sort must list vlagent.index's SOURCES and SORTS")

@@ -66,7 +66,8 @@ async def memory_ask(body: MemoryQuestion, request: Request):
     slot = service.admit()
     streaming = False
     try:
-        answer = Answer(lambda on_token, cancel: service.ask_memory(question, on_token, store=body.store),
+        answer = Answer(lambda on_token, cancel: service.ask_memory(question, on_token, store=body.store,
+                                                                    cancel=cancel),
                         StopMatcher([]))
         if body.stream:
             streaming = True
@@ -154,7 +155,8 @@ async def memory_chat(req: ChatRequest, request: Request):
     streaming = False
     try:
         answer = MemoryAnswerStream(
-            lambda on_token, cancel: service.ask_memory(question.strip(), on_token, overrides=overrides),
+            lambda on_token, cancel: service.ask_memory(question.strip(), on_token, overrides=overrides,
+                                                        cancel=cancel),
             StopMatcher(stop_list(req.stop), req.include_stop_str_in_output), started=time.monotonic())
         if req.stream:
             include_usage = bool((req.stream_options or {}).get("include_usage"))

@@ -2,13 +2,12 @@
 :class:`~vlagent.vlm.base.GenerationOptions` — or refused with a 400 that names the field.
 
 Nothing a client sends is dropped without a word. A field either changes the generation
-(``temperature``, ``top_p``, ``top_k``, ``repetition_penalty``, ``min_tokens``, the token limits,
-the pixel budget, ``stop`` in :mod:`vlagent.api.chat`), or is accepted at the value that
-changes nothing (``presence_penalty: 0``, ``logprobs: false``, ``n: 1`` …), or is one OpenAI
-itself does not use for generating (``user``, ``metadata``, ``store`` …), or is refused. The
-engine decides a few: ``seed``, ``min_p`` and the presence / frequency penalties are honoured
-when :class:`GenerationOptions` has a field of that name, and refused otherwise (``seed`` is
-accepted with greedy decoding, which gives the same answer for every seed).
+(``temperature``, ``top_p``, ``top_k``, ``min_p``, ``repetition_penalty``, ``presence_penalty``,
+``frequency_penalty``, ``seed``, ``min_tokens``, the token limits, the pixel budget, ``stop`` in
+:mod:`vlagent.api.chat`), or is accepted at the value that changes nothing (``logprobs: false``,
+``n: 1`` …), or is one OpenAI itself does not use for generating (``user``, ``metadata``,
+``store`` …), or is refused. ``seed`` makes a sampled answer repeatable (such a request is
+answered alone, not batched with others); greedy answers are the same for every seed.
 
 Sampling: ``temperature`` 0 is greedy decoding; above 0 it samples. ``top_p``, ``top_k`` or
 ``min_p`` without a ``temperature`` turn sampling on (at ``vlm.temperature``), as they mean
@@ -26,7 +25,8 @@ from vlagent.vlm.base import GenerationOptions
 
 MAX_NEW_TOKENS = 32768
 OPTION_FIELDS = frozenset(f.name for f in dataclasses.fields(GenerationOptions))
-# Knobs only some engines have: honoured when GenerationOptions has the field.
+# Knobs only some engines have: honoured when GenerationOptions has the field, else refused
+# unless neutral (every engine here has these four now; a new engine may not).
 ENGINE_KNOBS = {"seed": None, "min_p": 0.0, "presence_penalty": 0.0, "frequency_penalty": 0.0}
 
 
@@ -126,11 +126,6 @@ def build_options(knobs: dict[str, Any], settings, params: dict[str, str] | None
             continue
         if name in OPTION_FIELDS:
             setattr(opts, name, k[name])
-        elif name == "seed":
-            if opts.do_sample:
-                raise bad(f"{params.get(name, name)}: this engine cannot seed its sampler, so a seeded sampled "
-                          "answer could not be repeated; send temperature 0 (greedy decoding, the same answer "
-                          "for every seed) or leave the seed out", params.get(name, name))
         elif k[name] != neutral:
             raise bad(f"{params.get(name, name)}: this engine has no {name.replace('_', ' ')}; leave it out or "
                       f"send {neutral}", params.get(name, name))

@@ -134,8 +134,10 @@ class ApiServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, timeout: float = 15.0) -> ApiServer:
-        """Bind and serve on a background thread; returns once requests are accepted."""
+    def start(self, timeout: float = 60.0) -> ApiServer:
+        """Bind and serve on a background thread; returns once requests are accepted (waiting
+        up to ``timeout`` seconds for the worker, then for the server: a loaded laptop may
+        take a while to start both)."""
         import uvicorn
 
         from vlagent.api.app import create_app

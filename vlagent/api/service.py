@@ -210,44 +210,34 @@ class ApiService:
         return fut
 
     def ask_memory(self, question: str, on_token, *, store: bool = True,
-                   overrides: dict[str, Any] | None = None) -> Future:
+                   overrides: dict[str, Any] | None = None, cancel=None) -> Future:
         """A question over everything seen, on the worker; the future holds a MemoryAnswer.
-        ``overrides``: settings for this answer only (its length and sampling)."""
+        ``overrides``: settings for this answer only (its length and sampling); ``cancel`` set
+        (the client went away) stops it at the next token, storing nothing."""
         self._require_worker()
-        if not overrides:
-            return self.worker.ask_memory(question, on_token, store=store)
-        from vlagent.settings import Settings
+        settings = None
+        if overrides:
+            from vlagent.settings import Settings
 
-        settings = Settings(values=self.settings.as_dict(redact=False))
-        for key, value in overrides.items():
-            settings.override(key, value)
-        worker = self.worker
-
-        def answer(engine: Any) -> Any:
-            from vlagent.memory import ask_memory
-            from vlagent.worker.inference import WorkerStopped
-
-            runner = worker.runner
-            if runner is None:
-                raise WorkerStopped("the worker has not started")
-            return ask_memory(question, index=runner.index, settings=settings, engine=engine, on_token=on_token,
-                              store=store, load_image=lambda image_id: runner.load_image(image_id).image)
-
-        return worker.run_model(answer, label="memory question")
+            settings = Settings(values=self.settings.as_dict(redact=False))
+            for key, value in overrides.items():
+                settings.override(key, value)
+        return self.worker.ask_memory(question, on_token, store=store, settings=settings, cancel=cancel)
 
     def _forget_cancel(self, cancel) -> None:
         with self._lock:
             self._cancels.discard(cancel)
 
     # --- describe: an upload becomes an indexed image with its jobs ----------------------------
-    def queue_upload(self, data: bytes, name: str | None, steps: list[str]):
-        """Record the upload (source ``api``) and queue each of ``steps`` it has no result for,
-        at interactive priority. Returns (outcome, [(step, job id, future of its report)])."""
+    def queue_upload(self, data: bytes, name: str | None, steps: list[str], source: str = "api"):
+        """Record the upload (source ``api``, or ``web`` from the browser page) and queue each of
+        ``steps`` it has no result for, at interactive priority. Returns (outcome, [(step, job id,
+        future of its report)])."""
         from vlagent.ingest.pipeline import FAILED, RESULT_OF_STEP, Ingestor
 
         index = self.open_index()
         try:
-            outcome = Ingestor(index, self.settings, self.home).ingest_bytes(data, source="api", name=name, steps=[])
+            outcome = Ingestor(index, self.settings, self.home).ingest_bytes(data, source=source, name=name, steps=[])
             if outcome.status == FAILED:
                 return outcome, []
             image_id = outcome.image_id

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from vlagent.index.store import SOURCES
 from vlagent.settings.cli_flags import add_setting_flags
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def register(sub) -> None:
     p = sub.add_parser("index", help="index image files and folders (recursive)", description=DESCRIPTION,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    p.add_argument("--source", choices=["import", "folder", "screenshot", "api"], default="import",
+    p.add_argument("--source", choices=SOURCES, default="import",
                    help="source recorded for new images (default: import)")
     p.add_argument("--describe", action="store_true", help="also describe each image with the model")
     p.add_argument("--transcribe", action="store_true", help="also transcribe text with the model")

@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from vlagent.cli.main import UsageError
+from vlagent.index.store import SOURCES
 
 if TYPE_CHECKING:
     from vlagent.cli.context import Context
@@ -22,7 +23,7 @@ def register(sub) -> None:
     p.add_argument("-n", "--limit", type=int, default=20, help="results per page (default 20)")
     p.add_argument("--offset", type=int, default=0, help="skip this many results (paging)")
     p.add_argument("--page", type=int, help="page number (1-based), instead of --offset")
-    p.add_argument("--source", choices=["folder", "screenshot", "import", "api"], help="only this source")
+    p.add_argument("--source", choices=SOURCES, help="only this source")
     p.add_argument("--folder", help="only images with a file under this folder")
     p.add_argument("--since", help="seen on/after: YYYY-MM-DD, or a span like 7d, 12h, 2w")
     p.add_argument("--until", help="seen before: YYYY-MM-DD or a span")

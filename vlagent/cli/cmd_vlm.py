@@ -337,9 +337,8 @@ def conversation_cache(ctx: Context, engine, *, load: bool):
         return None
     from vlagent.home import make_private_dir
 
-    folder = ctx.home.root / "cache"
-    make_private_dir(folder)
-    path = folder / "last-conversation.pt"
+    path = ctx.home.conversation_cache
+    make_private_dir(path.parent)
     if load and path.exists():
         engine.get().load_prefixes(path)
     return path

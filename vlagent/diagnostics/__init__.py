@@ -2,4 +2,4 @@
 uncaught exceptions in the log, and the bug report of ``vlagent doctor --report``."""
 
 # Commands that run for long and log to <home>/logs/<command>.log.
-LOG_COMMANDS = ("gui", "watch", "serve")
+LOG_COMMANDS = ("gui", "watch", "serve", "mcp")

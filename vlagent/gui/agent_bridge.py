@@ -56,7 +56,7 @@ class MemorySession(QObject):
     ``answered`` (a :class:`~vlagent.memory.answer.MemoryAnswer`), ``failed`` (a message) or
     ``cancelled``. Every signal reaches the GUI thread after the caller connected its slots,
     whenever and on whichever thread the worker ends. ``stop()`` ends the session at once; a
-    generation already running finishes on the worker, unseen."""
+    generation already running stops at its next token and nothing is stored."""
 
     token = Signal(str)
     answered = Signal(object)

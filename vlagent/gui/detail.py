@@ -276,7 +276,7 @@ class DetailPane(QWidget):
         while self.facts.rowCount():
             self.facts.removeRow(0)
         src = {"folder": self.tr("Folder"), "screenshot": self.tr("Screenshot"), "import": self.tr("Imported"),
-               "api": self.tr("API")}
+               "api": self.tr("API"), "web": self.tr("Web page")}
         self.facts.addRow(self.tr("Source:"), QLabel(src.get(d["source"], d["source"])))
         self.facts.addRow(self.tr("First seen:"), QLabel(_when(d["first_seen"])))
         if d["taken_at"]:

@@ -145,7 +145,7 @@ class SearchWindow(QMainWindow):
         self.source_combo = QComboBox()
         for label, value in ((self.tr("All sources"), None), (self.tr("Folders"), "folder"),
                              (self.tr("Screenshots"), "screenshot"), (self.tr("Imported"), "import"),
-                             (self.tr("API"), "api")):
+                             (self.tr("API"), "api"), (self.tr("Web page"), "web")):
             self.source_combo.addItem(label, value)
         self.date_combo = QComboBox()
         for label, days in ((self.tr("Any time"), None), (self.tr("Today"), 0), (self.tr("Last 7 days"), 7),
@@ -182,7 +182,7 @@ class SearchWindow(QMainWindow):
         self.results_view.setObjectName("results")
         self.results_view.setModel(self.model)
         labels = {"gone": self.tr("file gone"), "folder": self.tr("Folder"), "screenshot": self.tr("Screenshot"),
-                  "import": self.tr("Imported"), "api": self.tr("API")}
+                  "import": self.tr("Imported"), "api": self.tr("API"), "web": self.tr("Web page")}
         self.results_view.setItemDelegate(ResultDelegate(self.backend.thumbnails, labels, self.results_view))
         self.results_view.setUniformItemSizes(True)
         self.results_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

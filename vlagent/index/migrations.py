@@ -199,6 +199,36 @@ CREATE TABLE forgotten (
 ) WITHOUT ROWID;
 """
 
+# Job ids are never reused either: the API hands them out (``/v1/describe`` answers with the
+# job to poll), and forgetting an image deletes its jobs, so the newest job's id went to the next
+# one. Rebuilt as V3 rebuilt ``images``; indexes as V1 and V2 made them.
+V5_JOBS_AUTOINCREMENT = """
+CREATE TABLE jobs_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    image_id INTEGER REFERENCES images(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    payload TEXT,
+    worker TEXT,
+    lease_until REAL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+INSERT INTO jobs_new(id, image_id, kind, priority, state, attempts, error, payload, worker, lease_until, created_at,
+                     updated_at)
+    SELECT id, image_id, kind, priority, state, attempts, error, payload, worker, lease_until, created_at, updated_at
+    FROM jobs ORDER BY id;
+DROP TABLE jobs;
+ALTER TABLE jobs_new RENAME TO jobs;
+CREATE UNIQUE INDEX jobs_one_active ON jobs(image_id, kind)
+    WHERE state IN ('pending', 'running') AND kind != 'ask';
+CREATE INDEX jobs_pick ON jobs(state, priority DESC, id);
+CREATE INDEX jobs_image ON jobs(image_id, kind);
+"""
+
 MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (1, "initial schema: images, locations, results, jobs, failures, search", _sql(V1_SCHEMA)),
     # Without it, enqueue's duplicate check scanned every pending job (quadratic ingest) and
@@ -206,6 +236,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Database], None]]] = [
     (2, "index jobs by image", _sql("CREATE INDEX jobs_image ON jobs(image_id, kind);")),
     (3, "image ids are never reused (AUTOINCREMENT)", _sql(V3_IMAGES_AUTOINCREMENT)),
     (4, "forgotten paths stay out of the index", _sql(V4_FORGOTTEN)),
+    (5, "job ids are never reused (AUTOINCREMENT)", _sql(V5_JOBS_AUTOINCREMENT)),
 ]
 
 

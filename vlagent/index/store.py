@@ -28,7 +28,7 @@ from vlagent.index.textcodec import from_db, opt_from_db, to_db
 if TYPE_CHECKING:
     from vlagent.home import Home
 
-SOURCES = ("folder", "screenshot", "import", "api")
+SOURCES = ("folder", "screenshot", "import", "api", "web")  # web: dropped on the browser page
 # Result kinds. OCR = the fast engine's text; vlm_ocr = the model's transcription.
 RESULT_KINDS = ("ocr", "vlm_ocr", "description", "answer")
 # Kinds of which an image keeps one result per engine (a rerun replaces it); answers accumulate.
@@ -79,17 +79,18 @@ def _rowid(cursor: sqlite3.Cursor) -> int:
 
 
 class Index:
-    def __init__(self, db: Database, thumbnails_dir: Path | None = None):
+    def __init__(self, db: Database, thumbnails_dir: Path | None = None, derived_files: tuple[Path, ...] = ()):
         self.db = db
         self.conn = db.conn
         self.thumbnails_dir = thumbnails_dir
+        self.derived_files = derived_files  # files made from images (not one image's): deleted by forget
 
     @classmethod
     def open(cls, home: Home, *, readonly: bool = False) -> Index:
         if not readonly:
             check_not_gone(home.db_path)  # before ensure(): a vanished home is not made again
             home.ensure()
-        return cls(connect(home.db_path, readonly=readonly), home.thumbnails)
+        return cls(connect(home.db_path, readonly=readonly), home.thumbnails, (home.conversation_cache,))
 
     def check_still_there(self) -> None:
         """Raise :class:`~vlagent.index.db.IndexGone` when this connection's database file is
@@ -254,8 +255,9 @@ class Index:
         return self.thumbnails_dir / relpath
 
     def forget(self, image_id: int, *, keep_out: bool = False) -> bool:
-        """Remove an image, its locations, results, jobs, search entry and thumbnail. Its id is
-        never given to another image. ``keep_out`` (what a user's forget does): its paths are
+        """Remove an image, its locations, results, jobs, search entry and thumbnail, and the
+        files made from several images (:attr:`derived_files`: the model's saved conversation).
+        Its id is never given to another image. ``keep_out`` (what a user's forget does): its paths are
         recorded as forgotten, so ingest skips them while they hold what was forgotten
         (:meth:`forgotten_path`), until the file is named explicitly or indexed with force."""
         image = self.image(image_id)
@@ -273,6 +275,8 @@ class Index:
         thumb = self.thumbnail_path(image)
         if thumb is not None:
             thumb.unlink(missing_ok=True)
+        for path in self.derived_files:
+            path.unlink(missing_ok=True)
         return True
 
     def forgotten_path(self, path: str) -> ForgottenPath | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from vlagent.common import Cancelled, CancelToken
 from vlagent.memory.retrieve import Candidate, Retrieval, Retriever, question_language
 
 if TYPE_CHECKING:
@@ -127,9 +128,11 @@ def parse_citations(text: str, allowed: set[int]) -> list[int]:
 
 def ask_memory(question: str, *, index: Index, settings: Settings, engine: VlmEngine | None,
                on_token: Callable[[str], None] | None = None, now: datetime | None = None, store: bool = True,
-               load_image: Callable[[int], Any] | None = None) -> MemoryAnswer:
+               load_image: Callable[[int], Any] | None = None, cancel: CancelToken | None = None) -> MemoryAnswer:
     """Retrieve, (maybe) rewrite, answer, store. ``engine`` None: retrieval only (``answered`` False
-    with the candidates listed). ``load_image(id)`` gives a PIL image for the image-grounded part."""
+    with the candidates listed). ``load_image(id)`` gives a PIL image for the image-grounded part.
+    ``cancel`` set (the asker went away): the generation stops at its next token, nothing is
+    stored, :class:`~vlagent.common.Cancelled` is raised."""
     from vlagent.vlm.base import ChatMessage, GenerationOptions
 
     mem = settings.view.memory
@@ -143,8 +146,11 @@ def ask_memory(question: str, *, index: Index, settings: Settings, engine: VlmEn
     rewritten: list[str] = []
     if engine is not None and mem.rewrite and _needs_rewrite(r, mem.candidates):
         t = time.perf_counter()
+        _check(cancel)
         g = engine.chat([ChatMessage("user", REWRITE.format(question=question), [])],
-                        GenerationOptions.from_settings(settings, max_new_tokens=mem.rewrite_tokens, do_sample=False))
+                        GenerationOptions.from_settings(settings, max_new_tokens=mem.rewrite_tokens, do_sample=False),
+                        cancel=cancel)
+        _check(cancel)
         rewritten = _keywords(g.text)[:16]
         if rewritten:
             r = retriever.retrieve(question, now=now, extra_terms=rewritten, into=r)
@@ -175,7 +181,10 @@ def ask_memory(question: str, *, index: Index, settings: Settings, engine: VlmEn
     if images:
         opts.max_pixels = min(opts.max_pixels, mem.image_max_pixels)
     t = time.perf_counter()
-    g = engine.chat([ChatMessage("user", prompt, images)], opts, on_token=on_token)
+    _check(cancel)
+    g = engine.chat([ChatMessage("user", prompt, images)], opts, on_token=on_token, cancel=cancel)
+    if g.finish_reason == "cancelled":
+        raise Cancelled("the question was stopped")
     timings["answer_ms"] = round((time.perf_counter() - t) * 1000, 1)
     timings.update({k: v for k, v in g.timings.items() if k in ("time_to_first_token_ms", "prefill_ms", "new_tokens",
                                                                 "input_tokens", "visual_tokens", "decode_ms")})
@@ -204,6 +213,11 @@ def store_answer(index: Index, ans: MemoryAnswer) -> list[int]:
                                           prompt=ans.question, params=params,
                                           latency_ms=ans.timings.get("total_ms"), timings=ans.timings))
     return ids
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled("the question was stopped")
 
 
 def _needs_rewrite(r: Retrieval, k: int) -> bool:

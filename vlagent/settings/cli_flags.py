@@ -9,7 +9,7 @@ from vlagent.settings.declaration import MODEL_CMDS, SETTINGS, Setting
 from vlagent.settings.store import SettingError, Settings, coerce
 
 # Commands that can run the model get every setting marked ``cli=MODEL_CMDS``.
-MODEL_COMMANDS = ("index", "describe", "ask", "watch", "serve", "capture", "gui", "eval")
+MODEL_COMMANDS = ("index", "describe", "ask", "watch", "serve", "capture", "gui", "eval", "mcp")
 
 
 def settings_for_command(command: str) -> list[Setting]:

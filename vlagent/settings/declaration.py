@@ -44,7 +44,7 @@ class Setting:
         return "set_" + self.key.replace(".", "__")
 
 
-MODEL_CMDS = ("model",)  # expanded by the CLI to index, describe, ask, watch, serve, capture, gui
+MODEL_CMDS = ("model",)  # expanded by the CLI to index, describe, ask, watch, serve, capture, gui, eval, mcp
 
 SETTINGS: list[Setting] = [
     # --- general -------------------------------------------------------------------------

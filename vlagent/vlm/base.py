@@ -48,6 +48,13 @@ class GenerationOptions:
     top_k: int = 50
     top_p: float = 0.9
     repetition_penalty: float = 1.05
+    # OpenAI's / vLLM's: subtracted from a token's logit once it appears in the answer (presence),
+    # and per appearance (frequency); min_p keeps tokens at least that fraction as likely as the
+    # best one; seed makes a sampled answer repeatable (greedy ones are anyway).
+    presence_penalty: float = 0.0
+    frequency_penalty: float = 0.0
+    min_p: float = 0.0
+    seed: int | None = None
     min_pixels: int = 4 * 28 * 28
     max_pixels: int = 1024 * 28 * 28
     resized_height: int = 0  # 0 = keep the aspect-preserving size from min/max_pixels

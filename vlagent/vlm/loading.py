@@ -156,6 +156,7 @@ def patch_embed_as_linear(model) -> bool:
         flat = weight.reshape(weight.shape[0], -1)
         return functional.linear(hidden_states.reshape(-1, flat.shape[1]).to(weight.dtype), flat, self.proj.bias)
 
+    assert embed is not None
     embed.forward = types.MethodType(forward, embed)
     return True
 

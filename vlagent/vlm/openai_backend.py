@@ -289,6 +289,13 @@ class OpenAIEngine:
                 "temperature": opts.temperature if opts.do_sample else 0.0}
         if opts.do_sample:
             body["top_p"] = opts.top_p
+            if opts.min_p:
+                body["min_p"] = opts.min_p  # vLLM's; sent only when asked for
+        for name in ("presence_penalty", "frequency_penalty"):
+            if getattr(opts, name):
+                body[name] = getattr(opts, name)
+        if opts.seed is not None:
+            body["seed"] = opts.seed
         stream = on_token is not None
         if stream:
             body.update(stream=True, stream_options={"include_usage": True})

@@ -169,10 +169,30 @@ def cache_tensors(cache) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
 
 
 def sampling_key(opts: GenerationOptions) -> tuple:
-    """Requests with equal keys can share one ``generate`` call (their max_new_tokens may differ)."""
+    """Requests with equal keys can share one ``generate`` call (their max_new_tokens may differ).
+    A seeded sampled request runs alone: its random draws must not depend on its neighbours."""
+    penalties = (opts.repetition_penalty, opts.presence_penalty, opts.frequency_penalty, opts.min_new_tokens)
     if opts.do_sample:
-        return (True, opts.temperature, opts.top_k, opts.top_p, opts.repetition_penalty, opts.min_new_tokens)
-    return (False, opts.repetition_penalty, opts.min_new_tokens)
+        alone = (id(opts),) if opts.seed is not None else ()
+        return (True, opts.temperature, opts.top_k, opts.top_p, opts.min_p, *penalties, *alone)
+    return (False, *penalties)
+
+
+class AnswerPenalties:
+    """OpenAI's presence and frequency penalties, as vLLM applies them: over the tokens of the
+    answer so far (not the prompt), ``presence`` once for every token that appeared and
+    ``frequency`` for each appearance, subtracted from the logits before sampling or argmax."""
+
+    def __init__(self, prompt_len: int, presence: float, frequency: float):
+        self.prompt_len, self.presence, self.frequency = prompt_len, presence, frequency
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        answer = input_ids[:, self.prompt_len:]
+        if answer.shape[1] == 0:
+            return scores
+        counts = torch.zeros(scores.shape, dtype=scores.dtype, device=scores.device)
+        counts.scatter_add_(1, answer, torch.ones(answer.shape, dtype=scores.dtype, device=scores.device))
+        return scores - self.frequency * counts - self.presence * (counts > 0).to(scores.dtype)
 
 
 class TransformersEngine:
@@ -501,7 +521,7 @@ class TransformersEngine:
             gen_inputs = dict(gen_inputs, **{CACHE_KW: cache})
         t1 = time.perf_counter()
 
-        kwargs = self.generate_kwargs(opts)
+        kwargs = self.generate_kwargs(opts, prompt_len=inputs["input_ids"].shape[1])
         clock: _Clock
         streamer: CallbackStreamer | None = None
         if rows is None:
@@ -745,11 +765,16 @@ class TransformersEngine:
         prefills …) and what it holds now (entries, bytes, pinned)."""
         return self._prefix.report()
 
-    def generate_kwargs(self, opts: GenerationOptions) -> dict:
+    def generate_kwargs(self, opts: GenerationOptions, prompt_len: int | None = None) -> dict:
+        """``generate()``'s arguments for ``opts``. With a seed and sampling, the random
+        generator is seeded here, just before the one ``generate`` call it is for (the
+        engine's lock keeps others from drawing in between)."""
+        from transformers import LogitsProcessorList
+
         loaded = self._loaded
         assert loaded is not None  # called once the model is loaded
         tok = loaded.processor.tokenizer
-        kwargs = {
+        kwargs: dict = {
             "max_new_tokens": opts.max_new_tokens,
             "do_sample": opts.do_sample,
             "repetition_penalty": opts.repetition_penalty,
@@ -759,8 +784,15 @@ class TransformersEngine:
             kwargs["min_new_tokens"] = opts.min_new_tokens
         if opts.do_sample:
             kwargs.update(temperature=opts.temperature, top_k=opts.top_k, top_p=opts.top_p)
+            if opts.min_p > 0:
+                kwargs["min_p"] = opts.min_p
+            if opts.seed is not None:
+                torch.manual_seed(opts.seed % 2**64)
         else:  # greedy: neutralise sampling defaults a checkpoint's generation_config may carry
             kwargs.update(temperature=None, top_k=None, top_p=None)
+        if (opts.presence_penalty or opts.frequency_penalty) and prompt_len is not None:
+            kwargs["logits_processor"] = LogitsProcessorList(
+                [AnswerPenalties(prompt_len, opts.presence_penalty, opts.frequency_penalty)])
         return kwargs
 
     def _generation(self, i, text, new_ids, inputs, sizes, opts, clock: _Clock, marks,

@@ -76,7 +76,7 @@ def app_page(lang: str, *, csrf: str, folders: list[str], auth: bool) -> str:
         "strings": s,
         "source_options": _options([("", s["all_sources"]), ("folder", s["src_folder"]),
                                     ("screenshot", s["src_screenshot"]), ("import", s["src_import"]),
-                                    ("api", s["src_api"])]),
+                                    ("api", s["src_api"]), ("web", s["src_web"])]),
         "seen_options": _options([("", s["any_time"]), ("0", s["today"]), ("7", s["last_7"]),
                                   ("30", s["last_30"]), ("365", s["last_year"])]),
         "folder_options": _options([("", s["all_folders"]), *((f, f) for f in folders),

@@ -30,7 +30,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from vlagent.api.errors import ApiError, model_error
-from vlagent.common import display_path
+from vlagent.common import Cancelled, display_path
 from vlagent.index.search import SORTS, Filters
 from vlagent.index.snippets import HL_END, HL_START
 from vlagent.index.store import SOURCES
@@ -384,7 +384,7 @@ async def ask(request: Request, body: AskBody):
         return {"done": True, "text": answer.text, "model": answer.model, "timings": answer.timings}
 
     return _stream_answer(service, lambda on_token: service.worker.ask([body.image_id], question, on_token=on_token),
-                          done, cancel_on_exit=True)
+                          done)
 
 
 @router.post("/web/api/memory")
@@ -404,10 +404,10 @@ async def ask_memory(request: Request, body: MemoryBody):
     return _stream_answer(service, lambda on_token: service.worker.ask_memory(question, on_token=on_token), done)
 
 
-def _stream_answer(service: Any, start: Any, done: Any, *, cancel_on_exit: bool = False) -> StreamingResponse:
+def _stream_answer(service: Any, start: Any, done: Any) -> StreamingResponse:
     """NDJSON of a generation on the worker: ``{"status": "asked"}``, ``{"token": …}`` pieces, then
     ``done(result)`` or ``{"error": …}``. ``start(on_token)`` returns the job's future (or handle);
-    with ``cancel_on_exit`` a page that goes away (or presses Stop) mid-answer cancels it."""
+    a page that goes away (or presses Stop) mid-answer stops it: the model stops at its next token."""
     slot = service.admit()
     try:
         pieces = Pieces()
@@ -424,7 +424,7 @@ def _stream_answer(service: Any, start: Any, done: Any, *, cancel_on_exit: bool 
                 yield _line({"token": piece})
             try:
                 result = job.result()
-            except CancelledError:
+            except (CancelledError, Cancelled):
                 yield _line({"error": "stopped", "stopped": True})
                 return
             except Exception as e:
@@ -432,7 +432,7 @@ def _stream_answer(service: Any, start: Any, done: Any, *, cancel_on_exit: bool 
                 return
             yield _line(done(result))
         finally:
-            if cancel_on_exit and not job.done():
+            if not job.done():
                 job.cancel()
             slot.release()
 
@@ -457,7 +457,7 @@ async def upload(request: Request, file: UploadFile = File(...)):
     steps = (["ocr"] if view.ocr.enabled and "ocr" in have else []) + \
         (["describe"] if view.vlm.describe and "describe" in have else [])
     with service.admit():
-        outcome, waits = await run_in_threadpool(service.queue_upload, data, file.filename, steps)
+        outcome, waits = await run_in_threadpool(service.queue_upload, data, file.filename, steps, "web")
         if outcome.status == FAILED:
             raise ApiError(413 if outcome.error_type == "too_large" else 400, outcome.error,
                            code=outcome.error_type, param="file")

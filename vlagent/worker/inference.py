@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from vlagent.common import call_safely
+from vlagent.common import CancelToken, call_safely
 from vlagent.index.db import IndexGone
 from vlagent.index.queue import MODEL_KINDS, PRIO_INTERACTIVE, PRIO_SCREENSHOT, JobQueue, new_worker_id
 from vlagent.index.thread import IndexThread, stop_reason
@@ -47,6 +47,19 @@ POLL_S = 2.0  # look at the queue this often when idle (other processes may add 
 STATUS_EVERY_S = 0.25
 AUTO = object()  # "build the engine from the settings"
 ERROR_PAUSE_S = 1.0
+
+
+class StoppableFuture(Future):
+    """A future whose ``cancel()`` also stops the work once it runs: its token is set, so a
+    generation ends at its next token (the future then fails with :class:`~vlagent.common.Cancelled`)."""
+
+    def __init__(self, token: CancelToken):
+        super().__init__()
+        self.token = token
+
+    def cancel(self) -> bool:
+        self.token.cancel()
+        return super().cancel()
 
 
 class WorkerStopped(VlmError):
@@ -181,13 +194,13 @@ class InferenceWorker(IndexThread):
         if self.engine is not None:
             self._call_soon(self._load_model)
 
-    def run_model(self, fn: Callable, label: str = "request") -> Future:
+    def run_model(self, fn: Callable, label: str = "request", future: Future | None = None) -> Future:
         """Run ``fn(engine)`` on the worker's thread ahead of every queued job, pre-empting a
         running model batch (its jobs go back to the queue). For callers that need the model
         now but keep nothing in the index (the API's chat completions): concurrent calls wait
         their turn here instead of running a second copy of the model. The future holds what
         ``fn`` returned or raised; it fails with :class:`WorkerStopped` if the worker stops first."""
-        fut: Future = Future()
+        fut: Future = future if future is not None else Future()
         if self.engine is None:
             fut.set_exception(VlmError("no vision-language model backend is available"))
             return fut
@@ -217,21 +230,28 @@ class InferenceWorker(IndexThread):
         return fut
 
     def ask_memory(self, question: str, on_token: Callable[[str], None] | None = None,
-                   *, store: bool = True) -> Future:
+                   *, store: bool = True, settings=None, cancel: CancelToken | None = None) -> StoppableFuture:
         """A question over everything seen (:func:`vlagent.memory.ask_memory`), answered on the
         worker's thread with its model and its index connection, ahead of queued jobs. The
-        future holds the :class:`~vlagent.memory.MemoryAnswer`."""
+        future holds the :class:`~vlagent.memory.MemoryAnswer`; its ``cancel()`` (or ``cancel``
+        set) stops the answer at its next token and stores nothing. ``settings``: this answer's
+        own (e.g. the API's per-request length and sampling), else the worker's."""
         from vlagent.memory import ask_memory
+
+        token = cancel or CancelToken()
 
         def fn(engine: object) -> object:
             runner = self.runner
             if runner is None:
                 raise WorkerStopped("the worker has not started")
-            return ask_memory(question, index=runner.index, settings=self.settings, engine=engine,  # type: ignore[arg-type]
-                              on_token=on_token, store=store,
+            return ask_memory(question, index=runner.index, settings=settings or self.settings,
+                              engine=engine,  # type: ignore[arg-type]
+                              on_token=on_token, store=store, cancel=token,
                               load_image=lambda image_id: runner.load_image(image_id).image)
 
-        return self.run_model(fn, label="memory question")
+        fut = self.run_model(fn, label="memory question", future=StoppableFuture(token))
+        assert isinstance(fut, StoppableFuture)
+        return fut
 
     def call_soon(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the worker's thread between batches (it may use ``self.runner``)."""
