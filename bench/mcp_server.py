@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,10 +107,8 @@ def mcp_stdio(home: Path, ids: list[int], repeats: int, work: Path) -> dict:
 
 
 def mcp_http(home: Path, ids: list[int], repeats: int) -> dict:
-    import httpx2
-    from mcp.client.streamable_http import streamable_http_client
-
     from tests.conftest import cli_env
+    from tests.mcp.conftest import authed
 
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "vlagent", "mcp", "--http", "--port", "0"], cwd=str(REPO),
@@ -119,15 +116,7 @@ def mcp_http(home: Path, ids: list[int], repeats: int) -> dict:
     try:
         url = re.search(r"http://127\.0\.0\.1:\d+/mcp", proc.stdout.readline().decode()).group(0)
         token = (home / "api-token").read_text().strip()
-
-        @asynccontextmanager
-        async def connect():
-            async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"},
-                                          timeout=httpx2.Timeout(30, read=120)) as http, \
-                    streamable_http_client(url, http_client=http) as streams:
-                yield streams
-
-        return over_mcp("MCP over streamable HTTP", connect, started, ids, repeats)
+        return over_mcp("MCP over streamable HTTP", authed(url, token), started, ids, repeats)
     finally:
         proc.kill()
         proc.wait(10)

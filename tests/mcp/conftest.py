@@ -8,6 +8,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,18 @@ def stdio_session(home: Path, *args: str, log: Path, **env: str) -> McpSession:
                                    env=cli_env(home, **env), cwd=str(REPO))
     errlog = open(log, "w", encoding="utf-8")  # noqa: SIM115 - the server writes to it while it runs
     return McpSession(lambda: stdio_client(params, errlog=errlog))
+
+
+def authed(url: str, token: str):
+    """A connect factory for :class:`McpSession`: streamable HTTP at ``url`` with the bearer token."""
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    @asynccontextmanager
+    async def connect():
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"},
+                                      timeout=httpx2.Timeout(30, read=120)) as http, \
+                streamable_http_client(url, http_client=http) as streams:
+            yield streams
+
+    return connect

@@ -8,13 +8,12 @@ import signal
 import subprocess
 import sys
 import threading
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 
 from tests.conftest import REPO, cli_env, run_cli
-from tests.mcp.conftest import McpSession, write_config
+from tests.mcp.conftest import McpSession, authed, write_config
 
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
@@ -46,20 +45,6 @@ def http_server(tmp_path_factory):
         if proc.poll() is None:
             proc.kill()
         proc.wait(10)
-
-
-def authed(url: str, token: str):
-    import httpx2
-    from mcp.client.streamable_http import streamable_http_client
-
-    @asynccontextmanager
-    async def connect():
-        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"},
-                                      timeout=httpx2.Timeout(30, read=120)) as http, \
-                streamable_http_client(url, http_client=http) as streams:
-            yield streams
-
-    return connect
 
 
 def test_a_client_with_the_token_lists_and_calls_the_tools(http_server):
