@@ -344,7 +344,7 @@ def bench_ttft(args) -> None:
     if peak:
         print(f"\npeak of this CPU, measured in the same run ({peak['threads']} threads): float32 matmul "
               f"{peak['fp32_gflops']:.1f} GFLOP/s, bfloat16 matmul {peak.get('bf16_gflops', 0):.1f} GFLOP/s, "
-              f"int8 dynamic linear {peak['int8_gops']:.1f} GOP/s")
+              f"int8 dynamic linear {peak['int8_gops']:.1f} GOP/s ({peak.get('int8_engine') or 'default'} kernels)")
         for r in runs:
             if "vision_gflops" in r:
                 key = "bf16_gflops" if r.get("vision_dtype") == "bfloat16" else "fp32_gflops"
@@ -478,7 +478,7 @@ def attention_flops(model, visual_tokens: int, prompt_tokens: int) -> tuple[floa
     return vis, lm
 
 
-def measure_peak(threads: int) -> dict:
+def measure_peak(threads: int, int8_engine: str = "") -> dict:
     import warnings
 
     import torch
@@ -487,8 +487,10 @@ def measure_peak(threads: int) -> dict:
     warnings.simplefilter("ignore")
     from torch.ao.quantization import quantize_dynamic
 
-    before = torch.get_num_threads()
+    before, engine_before = torch.get_num_threads(), torch.backends.quantized.engine
     torch.set_num_threads(threads)
+    if int8_engine:  # the kernels the model's int8 layers use
+        torch.backends.quantized.engine = int8_engine
     try:
         a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
         times = []
@@ -515,8 +517,9 @@ def measure_peak(threads: int) -> dict:
         int8 = 2 * 1024 * 2048 * 11008 / min(times[1:]) / 1e9
     finally:
         torch.set_num_threads(before)
+        torch.backends.quantized.engine = engine_before
     return {"name": "peak", "fp32_gflops": round(fp32, 1), "bf16_gflops": round(bf16, 1), "int8_gops": round(int8, 1),
-            "threads": threads}
+            "threads": threads, "int8_engine": int8_engine}
 
 
 def run_ttft(args) -> None:
@@ -530,7 +533,9 @@ def run_ttft(args) -> None:
     from vlagent.vlm.transformers_backend import ALL_THREADS, DEFAULT_THREADS, TransformersEngine
 
     settings = settings_with({"vlm.model": args.model, "vlm.max_pixels": args.max_pixels, "vlm.idle_unload_s": 0})
-    print(json.dumps(measure_peak(ALL_THREADS)), flush=True)
+    from vlagent.vlm.devices import choose_int8_engine
+
+    print(json.dumps(measure_peak(ALL_THREADS, choose_int8_engine(settings.view.vlm.int8_engine))), flush=True)
     engine = TransformersEngine(settings)
     engine.load()
     model = engine._loaded.model

@@ -164,6 +164,17 @@ def test_dtype_device_and_int8_settings(tiny_model_dir, make_engine, images):
     assert lm_linears and all(isinstance(m, DynamicInt8Linear) for m in lm_linears)
     assert isinstance(model.lm_head, DynamicInt8Linear)
     assert g.text.strip()
+    # The int8 kernels the placement chose are the ones the weights were packed for.
+    chosen = engine.placement.int8_engine
+    assert torch.backends.quantized.engine == (chosen or torch.backends.quantized.engine)
+    assert g.params.get("int8_engine", "") == chosen
+
+    # The int8 kernels named: a reload packs for them, and the answer is the same words' worth.
+    engine.settings.override("vlm.int8_engine", "fbgemm")
+    g8 = engine.describe([images[0]], PROMPT)[0]
+    assert g8.timings["load_ms"] > 0 and g8.params["int8_engine"] == "fbgemm"
+    assert torch.backends.quantized.engine == "fbgemm" and g8.text.strip()
+    engine.settings.override("vlm.int8_engine", "auto")
 
     # A load-time setting changed: the next call reloads with it.
     engine.settings.override("vlm.cpu_quantize", False)

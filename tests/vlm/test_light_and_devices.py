@@ -94,3 +94,18 @@ def test_mps_settings_and_doctor_report(settings, fake_mac, monkeypatch):
     with pytest.raises(ValueError, match="no Apple GPU"):
         devices.plan(settings)
     assert probe_torch()["model_device"] == "cpu"
+
+
+def test_int8_kernels_are_onednn_where_amx_is(settings, monkeypatch):
+    from vlagent.vlm import devices
+
+    supported = torch.backends.quantized.supported_engines
+    monkeypatch.setattr(devices, "cpu_flags", lambda: {"avx512f", "amx_tile", "amx_int8"})
+    assert devices.choose_int8_engine("auto") == ("onednn" if "onednn" in supported else "")
+    monkeypatch.setattr(devices, "cpu_flags", lambda: {"avx2", "avx512_vnni"})
+    assert devices.choose_int8_engine("auto") == ""  # torch's default (FBGEMM on x86)
+    if "fbgemm" in supported:
+        assert devices.choose_int8_engine("fbgemm") == "fbgemm"
+    assert devices.choose_int8_engine("no-such-engine") == ""  # (not a choice the setting allows; a torch without it)
+    settings.override("vlm.cpu_quantize", False)
+    assert devices.plan(settings).int8_engine == ""  # no int8, no kernels to choose

@@ -97,6 +97,8 @@ def load(path: Path, placement: Placement) -> Loaded:
         model.to(placement.device)
     processor.tokenizer.padding_side = "left"  # batched generation continues from the right edge
     if placement.quantize:
+        if placement.int8_engine:  # before packing: the packed weights are the engine's own
+            torch.backends.quantized.engine = placement.int8_engine
         quantize_language_model(model)
         model.model.visual.to(dtype)
         release_memory()

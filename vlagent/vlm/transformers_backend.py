@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Settings read at load time: changing one makes the next call reload the model.
-LOAD_KEYS = ("vlm.model", "vlm.dtype", "vlm.attn_implementation", "vlm.device", "vlm.cpu_quantize")
+LOAD_KEYS = ("vlm.model", "vlm.dtype", "vlm.attn_implementation", "vlm.device", "vlm.cpu_quantize", "vlm.int8_engine")
 # vlm.threads = 0: all cores but one. The desktop stays responsive, and on a busy machine it is
 # faster too: every layer waits for its slowest thread, and a descheduled one stalls them all.
 ALL_THREADS = torch.get_num_threads()  # torch's own default: the physical cores
@@ -837,7 +837,8 @@ class TransformersEngine:
             "image_sizes": sizes,  # as fed to the model, after resizing
         }
         params = dict(opts.as_dict(), device=placement.device, dtype=placement.dtype,
-                      attn_implementation=placement.attn_implementation, int8=placement.quantize)
+                      attn_implementation=placement.attn_implementation, int8=placement.quantize,
+                      **({"int8_engine": placement.int8_engine} if placement.int8_engine else {}))
         return Generation(text=text, engine=self.name, model=self.model_id, params=params, timings=timings,
                           finish_reason=finish)
 
