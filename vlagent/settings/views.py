@@ -252,8 +252,9 @@ class VlmView(SectionView):
 
     @property
     def int8_engine(self) -> VlmInt8Engine:
-        """Kernels for the int8 model: onednn reads prompts ~1.7x faster on CPUs with AMX but keeps a second copy of the
-        int8 weights (~1 GB per billion parameters); auto = onednn where AMX is present. Default: 'auto'.
+        """Kernels for the int8 model: onednn reads prompts ~1.7x faster on CPUs with AMX (decoding ~10% slower) but
+        keeps a second copy of the int8 weights (~1 GB per billion parameters); auto = onednn where AMX is present.
+        Default: 'auto'.
         """
         return cast(VlmInt8Engine, self._settings.get("vlm.int8_engine"))
 
