@@ -169,7 +169,7 @@ def build_server(tools: McpTools) -> MCPServer:
                                                 "file names (any language; \"quotes\" for a phrase, -word to "
                                                 "exclude, OR between alternatives). Empty: the newest images.")] = "",
         source: Annotated[str | None, Field(description="Only images from this source: folder, screenshot, "
-                                                        "import or api.")] = None,
+                                                        "import, api or web (dropped on the browser page).")] = None,
         since: Annotated[str | None, Field(description="Only images first seen at or after this local time: "
                                                        "YYYY-MM-DD, YYYY-MM-DDTHH:MM, or a span back from now "
                                                        "like 12h, 7d, 2w.")] = None,
