@@ -23,6 +23,7 @@ from pydantic import Field
 from typing_extensions import TypedDict  # pydantic reads nested TypedDicts only from here before 3.12
 
 from vlagent import __version__
+from vlagent.common import CancelToken
 from vlagent.mcp.tools import MAX_LIMIT, ToolFailure
 
 if TYPE_CHECKING:
@@ -153,6 +154,21 @@ def run_tool(name: str, call: Callable[[], CallToolResult]) -> CallToolResult:
         return error_result(f"{name} failed unexpectedly: {e.__class__.__name__}: {e}")
 
 
+async def run_stoppable(name: str, call: Callable[[CancelToken], CallToolResult]) -> CallToolResult:
+    """:func:`run_tool` on a worker thread for a tool that runs the model: when the client
+    cancels the request (``notifications/cancelled``, or it goes away), the token is set and the
+    model stops at its next token instead of answering no one to the end."""
+    import anyio
+
+    token = CancelToken()
+    try:
+        return await anyio.to_thread.run_sync(lambda: run_tool(name, lambda: call(token)), abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        token.cancel()
+        log.info("%s: the client cancelled; the model stops at its next token", name)
+        raise
+
+
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 STORES_ANSWER = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,
                                 open_world_hint=False)
@@ -201,17 +217,17 @@ def build_server(tools: McpTools) -> MCPServer:
         return run_tool("get_image", call)
 
     @mcp.tool(title="Ask about one image", annotations=STORES_ANSWER)
-    def ask_image(
+    async def ask_image(
         id: Annotated[int, Field(description="The image id (from search_images).")],
         question: Annotated[str, Field(description="The question about the image.")],
     ) -> Annotated[CallToolResult, ImageAnswer]:
         """Ask vlagent's vision-language model a question about one indexed image. The answer is stored with
         the image (searchable, shown by get_image), as every answer in vlagent is. The model loads on the
         first call (seconds to a minute)."""
-        return run_tool("ask_image", lambda: ok_result(tools.ask_image(id, question)))
+        return await run_stoppable("ask_image", lambda cancel: ok_result(tools.ask_image(id, question, cancel)))
 
     @mcp.tool(title="Ask about everything seen", annotations=STORES_ANSWER)
-    def ask_memory(
+    async def ask_memory(
         question: Annotated[str, Field(description="A question about what the user has seen, e.g. 'what was the "
                                                    "total on the ACME invoice last week?' (times like 'yesterday' "
                                                    "or 'last week' narrow the search).")],
@@ -220,7 +236,7 @@ def build_server(tools: McpTools) -> MCPServer:
         model answers from their text (and the best image), citing them as [#id]. Returns the answer and
         its sources; the answer is stored with the cited images. When nothing matches, no model runs and the
         answer says what was searched (answered: false)."""
-        return run_tool("ask_memory", lambda: ok_result(tools.ask_memory(question)))
+        return await run_stoppable("ask_memory", lambda cancel: ok_result(tools.ask_memory(question, cancel)))
 
     @mcp.tool(title="Capture the screen",
               annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False,

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from vlagent import common
+from vlagent.common import Cancelled, CancelToken
 
 if TYPE_CHECKING:
     from vlagent.home import Home
@@ -45,6 +46,7 @@ NOTHING_INDEXED = ("nothing is indexed yet: index images first ('vlagent index F
                    "or the desktop app)")
 CAPTURE_OFF = ("screen capture is off for MCP clients: enable it with 'vlagent config mcp.allow_capture true' "
                "(or start the server with 'vlagent mcp --mcp-allow-capture true')")
+STOPPED = "stopped: the client cancelled the request (nothing was stored)"
 class ToolFailure(Exception):
     """A call that cannot be done as asked (an unknown id, an empty question, a bad date, a
     model that cannot load): its message is one sentence the client shows as the tool's error."""
@@ -176,10 +178,11 @@ class McpTools:
         return record, data
 
     # --- ask_image -----------------------------------------------------------------------
-    def ask_image(self, image_id: int, question: str) -> dict[str, Any]:
+    def ask_image(self, image_id: int, question: str, cancel: CancelToken | None = None) -> dict[str, Any]:
         """The ``ask`` step on the image, now: the model's answer, stored with the image as
-        ``vlagent ask`` stores it (kind ``answer``, the question as its prompt)."""
-        from vlagent.jobs.runner import StepError
+        ``vlagent ask`` stores it (kind ``answer``, the question as its prompt). ``cancel`` set
+        (the client cancelled): the model stops at its next token, nothing is stored."""
+        from vlagent.jobs.runner import StepContext, StepError
 
         image_id, question = self._image_id(image_id), self._question(question)
         with self._open(write=True) as index:
@@ -191,7 +194,12 @@ class McpTools:
             except StepError as e:
                 raise ToolFailure(str(e)) from None
             with self._model_lock:
-                rep = runner.run_direct("ask", loaded, image_id=image_id, payload={"question": question})
+                if cancel is not None and cancel.cancelled:
+                    raise ToolFailure(STOPPED)
+                rep = runner.run_direct("ask", loaded, image_id=image_id, payload={"question": question},
+                                        ctx=StepContext(cancel=cancel or CancelToken(), release_on_cancel=False))
+        if rep.state == "cancelled":
+            raise ToolFailure(STOPPED)
         if not rep.ok or not rep.results:
             raise ToolFailure(f"the model could not answer: {rep.error or 'no answer'}")
         r = rep.results[0]
@@ -199,9 +207,10 @@ class McpTools:
                 "latency_ms": r.latency_ms, "stored": True}
 
     # --- ask_memory ----------------------------------------------------------------------
-    def ask_memory(self, question: str) -> dict[str, Any]:
+    def ask_memory(self, question: str, cancel: CancelToken | None = None) -> dict[str, Any]:
         """:func:`vlagent.memory.ask_memory` with this process's engine: retrieval from the
-        index, an answer grounded in the retrieved images and citing them, stored on them."""
+        index, an answer grounded in the retrieved images and citing them, stored on them.
+        ``cancel`` set: the model stops at its next token, nothing is stored."""
         from vlagent.memory import ask_memory
         from vlagent.vlm.base import VlmError
 
@@ -215,7 +224,9 @@ class McpTools:
             try:
                 with self._model_lock:  # the lazy engine loads only if something was retrieved
                     ans = ask_memory(question, index=index, settings=self.settings,
-                                     engine=cast("VlmEngine", self.engine), load_image=load_image)
+                                     engine=cast("VlmEngine", self.engine), load_image=load_image, cancel=cancel)
+            except Cancelled:
+                raise ToolFailure(STOPPED) from None
             except ValueError as e:
                 raise ToolFailure(str(e)) from None
             except VlmError as e:
