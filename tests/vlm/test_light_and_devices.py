@@ -109,3 +109,11 @@ def test_int8_kernels_are_onednn_where_amx_is(settings, monkeypatch):
     assert devices.choose_int8_engine("no-such-engine") == ""  # (not a choice the setting allows; a torch without it)
     settings.override("vlm.cpu_quantize", False)
     assert devices.plan(settings).int8_engine == ""  # no int8, no kernels to choose
+
+    from vlagent.vlm.probe import probe_torch  # what vlagent doctor says
+
+    monkeypatch.setattr(devices, "cpu_flags", lambda: {"amx_int8"})
+    if "onednn" in supported:
+        assert probe_torch()["model_int8_kernels"] == "onednn"
+    monkeypatch.setattr(devices, "cpu_flags", lambda: set())
+    assert probe_torch()["model_int8_kernels"] == torch.backends.quantized.engine

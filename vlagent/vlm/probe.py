@@ -29,7 +29,7 @@ def probe_torch() -> dict[str, Any]:
     if info["cuda_available"]:
         info["devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
         info["bf16"] = torch.cuda.is_bf16_supported()
-    from vlagent.vlm.devices import choose_device, choose_dtype, mps_available, mps_has_bf16
+    from vlagent.vlm.devices import choose_device, choose_dtype, choose_int8_engine, mps_available, mps_has_bf16
 
     info["mps_available"] = mps_available()  # Apple silicon's GPU
     if info["mps_available"]:
@@ -38,6 +38,8 @@ def probe_torch() -> dict[str, Any]:
         device = choose_device("auto")
         info["model_device"] = device  # where vlm.device auto puts the model, and in what dtype
         info["model_dtype"] = choose_dtype("auto", device)
+        if device == "cpu":  # the int8 language model's kernels under vlm.int8_engine auto
+            info["model_int8_kernels"] = choose_int8_engine("auto") or torch.backends.quantized.engine
     except Exception as e:  # noqa: BLE001 - report anything
         info["model_device"] = f"unknown ({e})"
     try:
