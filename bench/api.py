@@ -48,6 +48,18 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))] if xs else float("nan")
 
 
+def write_config(home: Path, settings: dict) -> None:
+    """``home``/config.toml holding ``settings`` (dotted keys: ``{"vlm.model": …}``)."""
+    import tomli_w
+
+    tables: dict = {}
+    for key, value in settings.items():
+        section, name = key.split(".", 1)
+        tables.setdefault(section, {})[name] = value
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_bytes(tomli_w.dumps(tables).encode())
+
+
 def table(headers: list[str], rows: list[list]) -> str:
     cells = [[str(h) for h in headers]] + [[f"{c:.1f}" if isinstance(c, float) else str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
@@ -75,14 +87,7 @@ class Serve:
     """``vlagent serve --port 0`` on its own data home, with settings written to config.toml."""
 
     def __init__(self, home: Path, settings: dict, args: tuple[str, ...] = ()):
-        import tomli_w
-
-        tables: dict = {}
-        for key, value in settings.items():
-            section, name = key.split(".", 1)
-            tables.setdefault(section, {})[name] = value
-        home.mkdir(parents=True, exist_ok=True)
-        (home / "config.toml").write_bytes(tomli_w.dumps(tables).encode())
+        write_config(home, settings)
         env = {**__import__("os").environ, "VLAGENT_HOME": str(home), "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen([sys.executable, "-m", "vlagent", "serve", "--port", "0", *args], env=env,
                                      cwd=REPO,
@@ -203,17 +208,18 @@ def bench_batching(args, work: Path) -> None:
               for _, seqs in configs}
     lat: dict[tuple[str, int], list[float]] = {}
     rates: dict[tuple[str, int], list[float]] = {}
+    token_rates: dict[tuple[str, int], list[float]] = {}  # completion tokens the server reported, per second
     try:
         clients = {seqs: httpx.Client(timeout=600, headers=serve.headers,
                                       limits=httpx.Limits(max_connections=16, max_keepalive_connections=16))
                    for seqs, serve in serves.items()}
 
-        def one(seqs: str, i: int) -> float:
+        def one(seqs: str, i: int) -> tuple[float, int]:
             t0 = time.perf_counter()
             r = clients[seqs].post(f"{serves[seqs].url}/v1/chat/completions", json=body(i))
             if r.status_code != 200:
                 raise SystemExit(f"vlagent serve answered {r.status_code}: {r.text}")
-            return (time.perf_counter() - t0) * 1000
+            return (time.perf_counter() - t0) * 1000, r.json()["usage"]["completion_tokens"]
 
         for seqs in serves:
             for i in range(8):
@@ -227,10 +233,12 @@ def bench_batching(args, work: Path) -> None:
                     per_client = [list(range(c, n, conc)) for c in range(conc)]
                     t0 = time.perf_counter()
                     with ThreadPoolExecutor(conc) as pool:
-                        done = [ms for part in pool.map(lambda ids: [one(seqs, i) for i in ids], per_client)
-                                for ms in part]
-                    rates.setdefault((seqs, conc), []).append(len(done) / (time.perf_counter() - t0))
-                    lat.setdefault((seqs, conc), []).extend(done)
+                        done = [r for part in pool.map(lambda ids: [one(seqs, i) for i in ids], per_client)
+                                for r in part]
+                    elapsed = time.perf_counter() - t0
+                    rates.setdefault((seqs, conc), []).append(len(done) / elapsed)
+                    token_rates.setdefault((seqs, conc), []).append(sum(tokens for _, tokens in done) / elapsed)
+                    lat.setdefault((seqs, conc), []).extend(ms for ms, _ in done)
         for c in clients.values():
             c.close()
     finally:
@@ -240,10 +248,12 @@ def bench_batching(args, work: Path) -> None:
     for label, seqs in configs:
         for conc in (1, 4, 8):
             rate = statistics.median(rates[(seqs, conc)])
-            rows.append([label, conc, len(lat[(seqs, conc)]), rate, rate * args.tokens, pct(lat[(seqs, conc)], 0.5),
+            rows.append([label, conc, len(lat[(seqs, conc)]), rate, statistics.median(token_rates[(seqs, conc)]),
+                         pct(lat[(seqs, conc)], 0.5),
                          pct(lat[(seqs, conc)], 0.95)])
-    print(f"\n## Dynamic batching: chat completions with one image (224x168 or a text image), {args.tokens} new "
-          f"tokens each, closed-loop clients, tiny checkpoint ({args.rounds} rounds, median round shown)\n")
+    print(f"\n## Dynamic batching: chat completions with one image (224x168 or a text image), up to {args.tokens} new "
+          f"tokens each (tokens/s: as the server counted them), closed-loop clients, tiny checkpoint "
+          f"({args.rounds} rounds, median round shown)\n")
     print(table(["batching", "concurrency", "requests", "requests/s", "tokens/s", "p50 ms", "p95 ms"], rows))
     for _, seqs in configs:
         ratio = statistics.median(rates[(seqs, 8)]) / statistics.median(rates[(seqs, 1)])

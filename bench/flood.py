@@ -34,21 +34,14 @@ sys.path.insert(0, str(REPO))
 HALF_REQUEST = b"GET /v1/sea"  # half a request line: the head never completes
 
 
-from api import pct, table  # noqa: E402 - bench/api.py's table helpers (bench/ is on sys.path)
+from api import pct, table, write_config  # noqa: E402 - bench/api.py's helpers (bench/ is on sys.path)
 
 
 class Serve:
     """``vlagent serve --port 0`` on a temporary data home, with a lowered file limit."""
 
     def __init__(self, home: Path, files: int, settings: dict):
-        import tomli_w
-
-        tables: dict = {}
-        for key, value in settings.items():
-            section, name = key.split(".", 1)
-            tables.setdefault(section, {})[name] = value
-        home.mkdir(parents=True, exist_ok=True)
-        (home / "config.toml").write_bytes(tomli_w.dumps(tables).encode())
+        write_config(home, settings)
         env = {**os.environ, "VLAGENT_HOME": str(home), "PYTHONPATH": str(REPO)}
         self.log = home.parent / "serve.log"
 

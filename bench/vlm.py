@@ -3,7 +3,7 @@
     python bench/vlm.py tiny               # stage breakdown on a tiny model, batch 1 and 8; visual tokens
     python bench/vlm.py real               # a real model's shape (random weights): s/image, peak RSS
     python bench/vlm.py real --like Qwen/Qwen3-VL-2B-Instruct --configs naive,default
-    python bench/vlm.py gemm               # float32 / bfloat16 / int8 matmul speed on this CPU
+    python bench/vlm.py gemm               # float32 / bfloat16 / int8 (FBGEMM and oneDNN kernels) matmul speed
     python bench/vlm.py ttft               # time to first token: cold, interactive cores, prefilled while
                                            # typing, follow-up turn, light mode (real shape, random weights)
     python bench/vlm.py cold-vs --rev 5a018cf   # cold time to first token, this tree against an older one
@@ -287,9 +287,19 @@ def bench_gemm(args) -> None:
     warnings.simplefilter("ignore")
     from torch.ao.quantization import quantize_dynamic
 
+    def int8(engine: str):  # packed for that engine's kernels (vlm.int8_engine)
+        before = torch.backends.quantized.engine
+        torch.backends.quantized.engine = engine
+        try:
+            return quantize_dynamic(nn.Sequential(nn.Linear(2048, 11008)), {nn.Linear}, dtype=torch.qint8)
+        finally:
+            torch.backends.quantized.engine = before
+
     lin = nn.Linear(2048, 11008)
-    layers = {"float32": lin, "bfloat16": nn.Linear(2048, 11008).to(torch.bfloat16),
-              "int8 dynamic": quantize_dynamic(nn.Sequential(nn.Linear(2048, 11008)), {nn.Linear}, dtype=torch.qint8)}
+    layers = {"float32": lin, "bfloat16": nn.Linear(2048, 11008).to(torch.bfloat16)}
+    for engine in ("fbgemm", "onednn"):
+        if engine in torch.backends.quantized.supported_engines:
+            layers[f"int8 dynamic ({engine})"] = int8(engine)
     rows = []
     for rows_n in (1024, 1):
         row = [rows_n]
@@ -321,7 +331,7 @@ def bench_ttft(args) -> None:
         build(model_dir, like=args.like)
     png = screenshot_png(data)
     cmd = [sys.executable, __file__, "run-ttft", "--model", str(model_dir), "--image", str(png),
-           "--tokens", str(args.tokens), "--max-pixels", str(args.max_pixels)]
+           "--tokens", str(args.tokens), "--max-pixels", str(args.max_pixels), "--int8-engine", args.int8_engine]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     results = []
     for line in proc.stdout:
@@ -331,7 +341,7 @@ def bench_ttft(args) -> None:
     proc.wait()
     peak = next((r for r in results if r.get("name") == "peak"), {})
     runs = [r for r in results if r.get("name") != "peak"]
-    print(f"\n{args.like} shape, random weights, vlagent defaults (int8 LM, auto dtype), 1920x1080 screenshot, "
+    print(f"\n{args.like} shape, random weights, vlagent defaults (int8 LM on {args.int8_engine} kernels, auto dtype), 1920x1080 screenshot, "
           f"max_pixels {args.max_pixels} ({args.max_pixels // (28 * 28)} x 28²), {args.tokens} new tokens "
           f"forced, {os.cpu_count()} cores\n")
     rows = [[r["name"], r["threads"], r["visual_tokens"], r["prompt_tokens"], r["cached_tokens"],
@@ -491,30 +501,23 @@ def measure_peak(threads: int, int8_engine: str = "") -> dict:
     torch.set_num_threads(threads)
     if int8_engine:  # the kernels the model's int8 layers use
         torch.backends.quantized.engine = int8_engine
+    def best_s(fn) -> float:  # the fastest of 5 runs after a warm-up
+        times = []
+        for _ in range(6):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times[1:])
+
     try:
         a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-        times = []
-        for _ in range(6):
-            t0 = time.perf_counter()
-            torch.mm(a, b)
-            times.append(time.perf_counter() - t0)
-        fp32 = 2 * 2048 ** 3 / min(times[1:]) / 1e9
+        fp32 = 2 * 2048 ** 3 / best_s(lambda: torch.mm(a, b)) / 1e9
         a16, b16 = a.to(torch.bfloat16), b.to(torch.bfloat16)
-        times = []
-        for _ in range(6):
-            t0 = time.perf_counter()
-            torch.mm(a16, b16)
-            times.append(time.perf_counter() - t0)
-        bf16 = 2 * 2048 ** 3 / min(times[1:]) / 1e9
+        bf16 = 2 * 2048 ** 3 / best_s(lambda: torch.mm(a16, b16)) / 1e9
         q = quantize_dynamic(nn.Sequential(nn.Linear(2048, 11008)), {nn.Linear}, dtype=torch.qint8)
         x = torch.randn(1024, 2048)
-        times = []
         with torch.inference_mode():
-            for _ in range(6):
-                t0 = time.perf_counter()
-                q(x)
-                times.append(time.perf_counter() - t0)
-        int8 = 2 * 1024 * 2048 * 11008 / min(times[1:]) / 1e9
+            int8 = 2 * 1024 * 2048 * 11008 / best_s(lambda: q(x)) / 1e9
     finally:
         torch.set_num_threads(before)
         torch.backends.quantized.engine = engine_before
@@ -532,7 +535,8 @@ def run_ttft(args) -> None:
     from vlagent.vlm.light import lighten
     from vlagent.vlm.transformers_backend import ALL_THREADS, DEFAULT_THREADS, TransformersEngine
 
-    settings = settings_with({"vlm.model": args.model, "vlm.max_pixels": args.max_pixels, "vlm.idle_unload_s": 0})
+    settings = settings_with({"vlm.model": args.model, "vlm.max_pixels": args.max_pixels, "vlm.idle_unload_s": 0,
+                              "vlm.int8_engine": args.int8_engine})
     from vlagent.vlm.devices import choose_int8_engine
 
     print(json.dumps(measure_peak(ALL_THREADS, choose_int8_engine(settings.view.vlm.int8_engine))), flush=True)
@@ -616,11 +620,13 @@ def main() -> None:
     f.add_argument("--like", default="Qwen/Qwen2.5-VL-3B-Instruct")
     f.add_argument("--tokens", type=int, default=16)
     f.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
+    f.add_argument("--int8-engine", default="auto", choices=("auto", "fbgemm", "onednn"), help="vlm.int8_engine")
     o = sub.add_parser("run-ttft")
     o.add_argument("--model", required=True)
     o.add_argument("--image", required=True)
     o.add_argument("--tokens", type=int, default=16)
     o.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS)
+    o.add_argument("--int8-engine", default="auto")
     c = sub.add_parser("cold-vs")
     c.add_argument("--rev", default="5a018cf", help="the older revision (default: before the prefill work)")
     c.add_argument("--like", default="Qwen/Qwen2.5-VL-3B-Instruct")

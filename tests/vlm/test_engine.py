@@ -153,6 +153,7 @@ def test_every_knob_reaches_generate_and_the_processor(tiny_model_dir, make_engi
 def test_dtype_device_and_int8_settings(tiny_model_dir, make_engine, images):
     from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
 
+    default_kernels = torch.backends.quantized.engine
     engine = make_engine(tiny_model_dir, **{"vlm.dtype": "bfloat16", "vlm.cpu_quantize": True})
     g = engine.describe([images[0]], PROMPT)[0]
     model = engine._loaded.model
@@ -166,7 +167,7 @@ def test_dtype_device_and_int8_settings(tiny_model_dir, make_engine, images):
     assert g.text.strip()
     # The int8 kernels the placement chose are the ones the weights were packed for.
     chosen = engine.placement.int8_engine
-    assert torch.backends.quantized.engine == (chosen or torch.backends.quantized.engine)
+    assert torch.backends.quantized.engine == (chosen or default_kernels)
     assert g.params.get("int8_engine", "") == chosen
 
     # The int8 kernels named: a reload packs for them, and the answer is the same words' worth.

@@ -368,9 +368,9 @@ def image_record(request: Request, image_id: int = PathParam(ge=1, le=MAX_ID)):
     return json_safe(record)
 
 
-@router.get("/v1/images/{image_id}/thumbnail")
-def image_thumbnail(request: Request, image_id: int = PathParam(ge=1, le=MAX_ID)):
-    service = request.app.state.service
+def thumbnail_file(service, image_id: int) -> Path:
+    """The image's thumbnail file, inside the home's thumbnails folder; a 404 ApiError when
+    there is no such image or it has no thumbnail (the API's and the web page's route)."""
     with service.read_index() as index:
         image = index.image(image_id)
         path = index.thumbnail_path(image) if image else None
@@ -379,4 +379,9 @@ def image_thumbnail(request: Request, image_id: int = PathParam(ge=1, le=MAX_ID)
     root = Path(service.home.thumbnails).resolve()
     if path is None or not path.resolve().is_relative_to(root) or not path.is_file():
         raise ApiError(404, f"image {image_id} has no thumbnail", code="not_found", param="image_id")
-    return FileResponse(path, media_type="image/jpeg")
+    return path
+
+
+@router.get("/v1/images/{image_id}/thumbnail")
+def image_thumbnail(request: Request, image_id: int = PathParam(ge=1, le=MAX_ID)):
+    return FileResponse(thumbnail_file(request.app.state.service, image_id), media_type="image/jpeg")

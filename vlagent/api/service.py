@@ -179,7 +179,9 @@ class ApiService:
     def pending(self) -> int:
         return self._pending
 
-    def _require_worker(self) -> None:
+    def require_worker(self) -> None:
+        """An ApiError (503, with the reason; index_gone when the data home went away) unless
+        the inference worker runs."""
         if not self.worker.running:
             if self.worker.gone is not None:
                 raise index_gone(self.worker.gone)
@@ -198,7 +200,7 @@ class ApiService:
     def chat(self, messages, options, on_token, cancel, ticket: Ticket | None = None) -> Future:
         """A generation through the batching scheduler; the future holds the Generation."""
         try:
-            self._require_worker()
+            self.require_worker()
         except ApiError:
             if ticket is not None:
                 ticket.drop()
@@ -214,7 +216,7 @@ class ApiService:
         """A question over everything seen, on the worker; the future holds a MemoryAnswer.
         ``overrides``: settings for this answer only (its length and sampling); ``cancel`` set
         (the client went away) stops it at the next token, storing nothing."""
-        self._require_worker()
+        self.require_worker()
         settings = None
         if overrides:
             from vlagent.settings import Settings

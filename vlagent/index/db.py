@@ -22,10 +22,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from vlagent.home import FILE_MODE  # the index holds every OCR text, description and path: its owner's only
 from vlagent.index.migrations import migrate
 
 BUSY_TIMEOUT_MS = 10_000
-FILE_MODE = 0o600  # the index holds every OCR text, description and path: its owner's only
 
 Identity = tuple[int, int]  # (st_dev, st_ino) of a file
 

@@ -132,7 +132,7 @@ SETTINGS: list[Setting] = [
             "On CPU, quantise the language model's linear layers to int8 (much faster decode)",
             cli=MODEL_CMDS, label="CPU int8 quantisation"),
     Setting("vlm.int8_engine", "choice", "auto",
-            "Kernels for the int8 model: onednn reads prompts ~1.7x faster on CPUs with AMX (decoding ~10% "
+            "Kernels for the int8 model: onednn reads prompts ~1.5x faster on CPUs with AMX (decoding ~15% "
             "slower) but keeps a second copy of the int8 weights (~1 GB per billion parameters); auto = onednn "
             "where AMX is present",
             choices=("auto", "fbgemm", "onednn"), cli=MODEL_CMDS, label="int8 kernels"),

@@ -252,7 +252,7 @@ class VlmView(SectionView):
 
     @property
     def int8_engine(self) -> VlmInt8Engine:
-        """Kernels for the int8 model: onednn reads prompts ~1.7x faster on CPUs with AMX (decoding ~10% slower) but
+        """Kernels for the int8 model: onednn reads prompts ~1.5x faster on CPUs with AMX (decoding ~15% slower) but
         keeps a second copy of the int8 weights (~1 GB per billion parameters); auto = onednn where AMX is present.
         Default: 'auto'.
         """

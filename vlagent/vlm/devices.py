@@ -9,6 +9,7 @@ dynamic quantisation of the language model (``vlm.cpu_quantize``).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import sys
@@ -64,15 +65,16 @@ def mps_has_bf16() -> bool:
     return True
 
 
-def cpu_flags() -> set[str]:
+@functools.cache
+def cpu_flags() -> frozenset[str]:
     """The CPU's feature flags as Linux lists them (empty elsewhere or when unreadable)."""
     if sys.platform != "linux":
-        return set()
+        return frozenset()
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
-            return set(f.read().split())
+            return frozenset(f.read().split())
     except OSError:
-        return set()
+        return frozenset()
 
 
 def cpu_has_fast_bf16() -> bool:
@@ -93,8 +95,8 @@ def cpu_has_fast_bf16() -> bool:
 def choose_int8_engine(setting: str = "auto") -> str:
     """torch's quantized engine for the int8 language model (``vlm.int8_engine``). ``auto``:
     oneDNN on CPUs with AMX-INT8 tiles (it uses them; FBGEMM, torch's x86 default for this, does
-    not: a prompt's int8 matrix products ran 1.6-2.6x faster on the reference CPU, a decoded
-    token's about as fast; the price is a second copy of the int8 weights), else torch's
+    not: a prompt-sized int8 product ran 2.3x faster on the reference CPU, a decode-sized one
+    ~15% slower (``bench/vlm.py gemm``); the price is a second copy of the int8 weights), else torch's
     default (""). An engine this torch lacks falls back to the default with a warning."""
     import torch
 

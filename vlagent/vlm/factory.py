@@ -110,9 +110,3 @@ class LazyEngine:
             except VlmError as e:
                 out.append(e)
         return out
-
-    def prefill(self, messages, options=None, cancel=None):
-        """The engine's :meth:`prefill` (read a prompt prefix ahead of the question); None
-        where the engine has none (a remote server keeps its own cache)."""
-        prefill = getattr(self.get(), "prefill", None)
-        return prefill(messages, options, cancel=cancel) if prefill is not None else None

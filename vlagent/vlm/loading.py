@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from vlagent.common import reuse_freed_memory, trim_heap
 from vlagent.vlm.base import ModelNotAvailable, VlmError
-from vlagent.vlm.devices import Placement
+from vlagent.vlm.devices import Placement, mps_available
 
 if TYPE_CHECKING:
     from vlagent.vlm.preprocess import PixelBuffer, VisionSpec
@@ -170,7 +170,6 @@ def release_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-    mps = getattr(torch, "mps", None)
-    if mps is not None and getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        mps.empty_cache()
+    if mps_available():
+        torch.mps.empty_cache()
     trim_heap()

@@ -718,6 +718,8 @@ class TransformersEngine:
         a later process with the same model: ``vlagent ask --continue``. Returns how many."""
         import os
 
+        from vlagent.home import private_opener
+
         loaded, placement = self._loaded, self.placement
         if loaded is None or placement is None:
             return 0
@@ -729,8 +731,7 @@ class TransformersEngine:
                                 "spans": [list(span) for span in e.key.spans],
                                 "kv": [(k.to("cpu"), v.to("cpu")) for k, v in e.kv]} for e in entries]}
         tmp = f"{path}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb", opener=private_opener) as f:
             torch.save(payload, f)
         os.replace(tmp, path)
         return len(entries)

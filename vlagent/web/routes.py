@@ -30,6 +30,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from vlagent.api.errors import ApiError, model_error
+from vlagent.api.images import thumbnail_file
 from vlagent.common import Cancelled, display_path
 from vlagent.index.search import SORTS, Filters
 from vlagent.index.snippets import HL_END, HL_START
@@ -245,13 +246,8 @@ def image_detail(request: Request, image_id: int = PathParam(ge=1, le=MAX_ID)):
 
 @router.get("/web/thumb/{image_id}")
 def thumb(request: Request, image_id: int = PathParam(ge=1, le=MAX_ID)):
-    service = request.app.state.service
-    with service.read_index() as index:
-        image = index.image(image_id)
-        path = index.thumbnail_path(image) if image else None
-    if path is None or not path.is_file():
-        raise ApiError(404, f"image {image_id} has no thumbnail", code="not_found")
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": IMMUTABLE})
+    return FileResponse(thumbnail_file(request.app.state.service, image_id), media_type="image/jpeg",
+                        headers={"Cache-Control": IMMUTABLE})
 
 
 @router.get("/web/image/{image_id}")
@@ -355,11 +351,6 @@ def _line(obj: dict) -> str:
     return json.dumps(obj, ensure_ascii=False) + "\n"
 
 
-def _require_worker(service: Any) -> None:
-    if not service.worker.running:
-        raise ApiError(503, "the inference worker is not running", code="worker_stopped", type="server_error")
-
-
 def _ndjson(events: Any) -> StreamingResponse:
     return StreamingResponse(events, media_type="application/x-ndjson",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
@@ -378,7 +369,7 @@ async def ask(request: Request, body: AskBody):
 
     if not await run_in_threadpool(exists):
         raise ApiError(404, f"no image with id {body.image_id}", code="not_found")
-    _require_worker(service)
+    service.require_worker()
 
     def done(answer: Any) -> dict[str, Any]:
         return {"done": True, "text": answer.text, "model": answer.model, "timings": answer.timings}
@@ -393,7 +384,7 @@ async def ask_memory(request: Request, body: MemoryBody):
     question = body.question.strip()
     if not question:
         raise ApiError(400, "the question is empty", code="empty", param="question")
-    _require_worker(service)
+    service.require_worker()
 
     def done(answer: Any) -> dict[str, Any]:
         sources = [dict(s.as_dict(), path=display_path(s.path) if s.path else None,

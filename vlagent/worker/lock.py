@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from vlagent.home import FILE_MODE, make_private_dir
+
 LOCK_NAME = "agent.lock"
 
 
@@ -49,8 +51,8 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> InstanceLock:
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the data home: its owner's only
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        make_private_dir(self.path.parent)  # the data home: its owner's only
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         if not _try_lock(fd):
             pid = self._read_pid(fd)
             os.close(fd)
